@@ -1,0 +1,109 @@
+//! The learning side of an agent: [`Learner`] for agents that learn from transitions, [`Planner`]
+//! for agents that compute from a known model (exact tabular methods), and [`ParamSnapshot`], the
+//! one form in which parameters cross thread, process and crate boundaries.
+
+use crate::batch::TransitionBatch;
+use crate::env::EnvSpec;
+use crate::error::Error;
+use crate::metrics::MetricSink;
+use crate::policy::Policy;
+use serde::{Deserialize, Serialize};
+
+/// Numbers of one named tensor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TensorData {
+    /// Single precision (networks).
+    F32(Vec<f32>),
+    /// Double precision (tabular values).
+    F64(Vec<f64>),
+}
+
+/// A named, shaped tensor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tensor {
+    /// Name, e.g. `q` or `actor.l1.weight`.
+    pub name: String,
+    /// Shape, row-major.
+    pub shape: Vec<usize>,
+    /// Values.
+    pub data: TensorData,
+}
+
+/// Versioned parameters: what a learner publishes and an actor adopts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParamSnapshot {
+    /// Policy version (number of updates that produced these parameters).
+    pub version: u64,
+    /// Tensors, in a fixed order.
+    pub tensors: Vec<Tensor>,
+}
+
+impl ParamSnapshot {
+    /// Little-endian bytes of every tensor in order (names and shapes included), for
+    /// fingerprints: two snapshots with equal bytes are bit-identical.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for t in &self.tensors {
+            out.extend_from_slice(t.name.as_bytes());
+            out.push(0);
+            for &d in &t.shape {
+                out.extend_from_slice(&(d as u64).to_le_bytes());
+            }
+            match &t.data {
+                TensorData::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                TensorData::F64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            }
+        }
+        out
+    }
+}
+
+/// A dense row-major `f64` matrix, the form planners hand out results in (`q.npy`, `policy.npy`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array2 {
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// `rows * cols` values.
+    pub data: Vec<f64>,
+}
+
+/// An agent that learns from transition batches (the actor–learner loop's learner).
+pub trait Learner {
+    /// Consumes one batch; may run zero or more updates.
+    fn learn(&mut self, batch: &TransitionBatch, metrics: &mut dyn MetricSink) -> Result<(), Error>;
+
+    /// Current parameters.
+    fn snapshot(&self) -> ParamSnapshot;
+
+    /// Replaces the parameters (resume).
+    fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error>;
+}
+
+/// An agent that computes with a known model, one iteration at a time (exact MD-VI, ...).
+pub trait Planner {
+    /// Runs one iteration and records its metrics at learner step [`Planner::iterations`].
+    fn iterate(&mut self, metrics: &mut dyn MetricSink) -> Result<(), Error>;
+
+    /// Iterations done so far.
+    fn iterations(&self) -> u64;
+
+    /// Current parameters (e.g. the Q table and log-policy).
+    fn snapshot(&self) -> ParamSnapshot;
+
+    /// Named result matrices to save with the run (written as `NAME.npy`).
+    fn artifacts(&self) -> Vec<(String, Array2)> {
+        Vec::new()
+    }
+}
+
+/// Builds the pieces of an agent where they will live: the learner once, a policy per actor.
+/// The agent says what it needs; the runtime decides placement.
+pub trait AgentBuilder: Send + Sync {
+    /// The learner, seeded.
+    fn make_learner(&self, spec: &EnvSpec, seed: u64) -> Result<Box<dyn Learner>, Error>;
+
+    /// An acting policy for the given parameters.
+    fn make_policy(&self, spec: &EnvSpec, params: &ParamSnapshot) -> Result<Box<dyn Policy>, Error>;
+}

@@ -1,0 +1,221 @@
+//! [`EnvShard`]: several envs stepped together with auto-reset; the unit of placement.
+
+use crate::batch::{EpisodeStat, TransitionBatch};
+use crate::env::{Env, EnvFactory, EnvSpec};
+use crate::error::EnvError;
+use crate::policy::{ActMode, Policy};
+use crate::rng::{Rng, SeedStream};
+
+/// A contiguous range of global env indices `first..first + n`, owned by one worker.
+///
+/// Each env is seeded from `(run seed, global index)` on its first reset and then continues its
+/// own stream; acting randomness also comes from a per-env stream. A shard therefore produces the
+/// same transitions for env `i` whichever worker owns it.
+pub struct EnvShard {
+    spec: EnvSpec,
+    envs: Vec<Box<dyn Env>>,
+    first: u64,
+    obs: Vec<f32>,
+    act: Vec<f32>,
+    next: Vec<f32>,
+    rngs: Vec<Rng>,
+    ep_return: Vec<f64>,
+    ep_len: Vec<u32>,
+    steps: u64,
+}
+
+impl EnvShard {
+    /// Builds envs `first..first + count` with `factory` and resets each with its seed.
+    pub fn new(factory: &EnvFactory, first: u64, count: usize, seeds: SeedStream) -> Result<Self, EnvError> {
+        let mut envs = Vec::with_capacity(count);
+        for i in 0..count as u64 {
+            envs.push(factory(first + i)?);
+        }
+        let spec = match envs.first() {
+            Some(e) => e.spec().clone(),
+            None => {
+                return Err(EnvError::Failed {
+                    env: "<none>".into(),
+                    call: "shard",
+                    message: "a shard needs at least one env".into(),
+                });
+            }
+        };
+        let od = spec.obs_dim();
+        let mut obs = vec![0.0; count * od];
+        for (i, env) in envs.iter_mut().enumerate() {
+            env.reset(Some(seeds.env(first + i as u64)), &mut obs[i * od..(i + 1) * od])?;
+            check_finite(&spec, &obs[i * od..(i + 1) * od], "reset")?;
+        }
+        let rngs = (0..count as u64).map(|i| Rng::seed_from(seeds.policy(first + i))).collect();
+        Ok(Self {
+            act: vec![0.0; count * spec.act_dim()],
+            next: vec![0.0; od],
+            spec,
+            envs,
+            first,
+            obs,
+            rngs,
+            ep_return: vec![0.0; count],
+            ep_len: vec![0; count],
+            steps: 0,
+        })
+    }
+
+    /// The envs' spec.
+    pub fn spec(&self) -> &EnvSpec {
+        &self.spec
+    }
+
+    /// Number of envs.
+    pub fn num_envs(&self) -> usize {
+        self.envs.len()
+    }
+
+    /// Global index of the first env.
+    pub fn first_env(&self) -> u64 {
+        self.first
+    }
+
+    /// Env steps taken by this shard so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Steps every env `steps_per_env` times with `policy`, appending rows to `batch` in
+    /// (step, env) order. Finished episodes are reset automatically; the row of the last step
+    /// keeps the final observation in `next_obs`.
+    pub fn rollout(
+        &mut self,
+        policy: &mut dyn Policy,
+        mode: ActMode,
+        steps_per_env: usize,
+        batch: &mut TransitionBatch,
+    ) -> Result<(), EnvError> {
+        let od = self.spec.obs_dim();
+        let ad = self.spec.act_dim();
+        batch.obs_dim = od;
+        batch.act_dim = ad;
+        batch.policy_version = policy.version();
+        for _ in 0..steps_per_env {
+            for i in 0..self.envs.len() {
+                let o = &self.obs[i * od..(i + 1) * od];
+                let a = &mut self.act[i * ad..(i + 1) * ad];
+                policy.act(o, &mut self.rngs[i], mode, a);
+                let info = self.envs[i].step(a, &mut self.next)?;
+                check_finite(&self.spec, &self.next, "step")?;
+                if !info.reward.is_finite() {
+                    return Err(EnvError::NonFinite {
+                        env: self.spec.id.clone(),
+                        what: "reward".into(),
+                        value: info.reward,
+                        call: "step",
+                    });
+                }
+                let id = (self.first + i as u64) as u32;
+                batch.env_ids.push(id);
+                batch.obs.extend_from_slice(o);
+                batch.actions.extend_from_slice(a);
+                batch.rewards.push(info.reward as f32);
+                batch.next_obs.extend_from_slice(&self.next);
+                batch.terminated.push(info.terminated as u8);
+                batch.truncated.push(info.truncated as u8);
+                self.ep_return[i] += info.reward;
+                self.ep_len[i] += 1;
+                self.steps += 1;
+                if info.done() {
+                    batch.episodes.push(EpisodeStat {
+                        env_id: id,
+                        episode_return: self.ep_return[i],
+                        length: self.ep_len[i],
+                    });
+                    self.ep_return[i] = 0.0;
+                    self.ep_len[i] = 0;
+                    self.envs[i].reset(None, &mut self.obs[i * od..(i + 1) * od])?;
+                    check_finite(&self.spec, &self.obs[i * od..(i + 1) * od], "reset")?;
+                } else {
+                    self.obs[i * od..(i + 1) * od].copy_from_slice(&self.next);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_finite(spec: &EnvSpec, obs: &[f32], call: &'static str) -> Result<(), EnvError> {
+    match obs.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(k) => Err(EnvError::NonFinite {
+            env: spec.id.clone(),
+            what: format!("observation[{k}]"),
+            value: obs[k] as f64,
+            call,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::StepInfo;
+    use crate::policy::RandomPolicy;
+    use crate::space::Space;
+    use std::sync::Arc;
+
+    /// Counts up; terminates at 3, truncates at 5 (never reached) — or emits NaN when asked.
+    struct Counter {
+        spec: EnvSpec,
+        x: f32,
+        nan_at: Option<f32>,
+    }
+    impl Env for Counter {
+        fn spec(&self) -> &EnvSpec {
+            &self.spec
+        }
+        fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<(), EnvError> {
+            self.x = seed.map_or(0.0, |s| (s % 2) as f32 * 0.0);
+            obs[0] = self.x;
+            Ok(())
+        }
+        fn step(&mut self, _a: &[f32], obs: &mut [f32]) -> Result<StepInfo, EnvError> {
+            self.x += 1.0;
+            obs[0] = if Some(self.x) == self.nan_at { f32::NAN } else { self.x };
+            Ok(StepInfo { reward: 1.0, terminated: self.x >= 3.0, truncated: false })
+        }
+    }
+
+    fn factory(nan_at: Option<f32>) -> EnvFactory {
+        Arc::new(move |_| {
+            Ok(Box::new(Counter {
+                spec: EnvSpec::new("Counter", Space::boxed(vec![0.0], vec![9.0]), Space::discrete(2)),
+                x: 0.0,
+                nan_at,
+            }) as Box<dyn Env>)
+        })
+    }
+
+    #[test]
+    fn auto_reset_keeps_final_observation() {
+        let mut shard = EnvShard::new(&factory(None), 10, 2, SeedStream::new(0)).unwrap();
+        let mut pol = RandomPolicy::new(Space::discrete(2));
+        let mut b = TransitionBatch::default();
+        shard.rollout(&mut pol, ActMode::Explore, 4, &mut b).unwrap();
+        assert_eq!(b.len(), 8);
+        assert_eq!(b.env_ids[..2], [10, 11]);
+        // step 3 of env 10 (row 4) terminated with final obs 3; next row starts from reset obs 0
+        assert_eq!(b.next_obs_row(4), &[3.0]);
+        assert_eq!(b.terminated[4], 1);
+        assert_eq!(b.obs_row(6), &[0.0]);
+        assert_eq!(b.episodes.len(), 2);
+        assert_eq!(b.episodes[0].length, 3);
+    }
+
+    #[test]
+    fn nan_observation_is_an_error() {
+        let mut shard = EnvShard::new(&factory(Some(2.0)), 0, 1, SeedStream::new(0)).unwrap();
+        let mut pol = RandomPolicy::new(Space::discrete(2));
+        let mut b = TransitionBatch::default();
+        let err = shard.rollout(&mut pol, ActMode::Explore, 3, &mut b).unwrap_err();
+        assert!(err.to_string().contains("observation[0] is not finite"), "{err}");
+    }
+}
