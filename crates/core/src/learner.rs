@@ -92,6 +92,12 @@ pub trait Planner {
     /// Current parameters (e.g. the Q table and log-policy).
     fn snapshot(&self) -> ParamSnapshot;
 
+    /// Called once after the last iteration (or on interruption): record final metrics that are
+    /// computed only every few iterations.
+    fn finish(&mut self, _metrics: &mut dyn MetricSink) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Named result matrices to save with the run (written as `NAME.npy`).
     fn artifacts(&self) -> Vec<(String, Array2)> {
         Vec::new()

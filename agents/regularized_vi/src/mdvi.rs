@@ -1,0 +1,438 @@
+//! Exact MD-VI(λ, τ, m) on a known tabular model, in three equivalent forms (spec §2.2–2.3).
+//!
+//! **Mirror descent** (`form = "md"`, the production path). With `π_0` uniform and `q_0 = 0`,
+//! iteration `k` computes
+//!
+//! * greedy step (eq. in §2.2): `ln π_k = logsm_{λ+τ}(q_{k−1} + λ ln π_{k−1})`;
+//! * evaluation: `q_k = (T_{π_k|π_{k−1}})^m q_{k−1} + ε_k` with
+//!   `T q = r + γ P ⟨π_k, q − λ(ln π_k − ln π_{k−1}) − τ ln π_k⟩`.
+//!
+//! `λ = τ = 0` is plain VI/MPI (argmax greedy step, lowest index on ties), `λ = 0` soft VI.
+//!
+//! **Dual averaging** (`form = "da"`, `m = 1`). With `τ > 0`, `β = λ/(λ+τ)`:
+//! `π_k = sm_τ(h_{k−1})`, `q_k = r + γ P [(lse_τ(h_{k−1}) − β lse_τ(h_{k−2}))/(1−β)]`,
+//! `h_k = β h_{k−1} + (1−β) q_k`, `h_{−1} = h_0 = 0`. Pure KL (`τ = 0`): `π_k = sm_λ(S_{k−1})`,
+//! `q_k = r + γ P [lse_λ(S_{k−1}) − lse_λ(S_{k−2})]`, `S_k = S_{k−1} + q_k`.
+//!
+//! **Munchausen** (`form = "munchausen"`, `m = 1`). With `τ_M = λ+τ`, `α τ_M = λ`:
+//! `π_k = sm_{τ_M}(q'_{k−1})`, `q'_k = r + λ ln π_k + γ P lse_{τ_M}(q'_{k−1})`, `q'_0 = 0`.
+//!
+//! The three produce the same policies (test T2). Metrics are evaluated without regularization:
+//! `tabular/q_error_inf = ‖q* − q^{π_k}‖∞`, `tabular/v_error_inf = ‖v* − v^{π_k}‖∞`.
+
+use crate::config::{Form, MdviConfig, Noise};
+use crate::evaluation::{evaluate, optimal_q, sup_dist};
+use mirrorflow_core::{Array2, Error, MetricSink, ParamSnapshot, Planner, Rng, TabularMdp, Tensor, TensorData, Timeline};
+use mirrorflow_math::softmax::{entropy, kl, log_softmax, lse};
+use std::sync::Arc;
+
+/// The MD-VI planner.
+pub struct Mdvi {
+    cfg: MdviConfig,
+    mdp: Arc<TabularMdp>,
+    q_star: Option<Vec<f64>>,
+    k: u64,
+    /// The form's state: `q_k` (md), `q'_k` (munchausen), `h_k` / `S_k` (da).
+    state: Vec<f64>,
+    /// `q_k` in every form (for `q.npy` and the change metric).
+    q: Vec<f64>,
+    log_pi: Vec<f64>,
+    log_pi_prev: Vec<f64>,
+    lse_prev: Vec<f64>,
+    rng: Rng,
+    v: Vec<f64>,
+    pv: Vec<f64>,
+    last_eval: Option<u64>,
+}
+
+impl Mdvi {
+    /// A planner on `mdp`; `seed` drives the error model. The config must be valid.
+    pub fn new(cfg: MdviConfig, mdp: Arc<TabularMdp>, seed: u64) -> Result<Self, Error> {
+        cfg.validate().map_err(|e| Error::Learner(e.to_string()))?;
+        let (s_n, a_n) = (mdp.num_states(), mdp.num_actions());
+        let uniform = -(a_n as f64).ln();
+        // lse of a zero row at temperature t is t ln A: the DA recursions start from it.
+        let da_temp = if cfg.tau > 0.0 { cfg.tau } else { cfg.lambda };
+        Ok(Self {
+            q_star: None,
+            k: 0,
+            state: vec![0.0; s_n * a_n],
+            q: vec![0.0; s_n * a_n],
+            log_pi: vec![uniform; s_n * a_n],
+            log_pi_prev: vec![uniform; s_n * a_n],
+            lse_prev: vec![da_temp * (a_n as f64).ln(); s_n],
+            rng: Rng::seed_from(seed),
+            v: vec![0.0; s_n],
+            pv: vec![0.0; s_n * a_n],
+            last_eval: None,
+            cfg,
+            mdp,
+        })
+    }
+
+    /// `ln π_k` (`S × A`).
+    pub fn log_policy(&self) -> &[f64] {
+        &self.log_pi
+    }
+
+    /// `q_k` (`S × A`); for the Munchausen form `q'_k − λ ln π_k`.
+    pub fn q(&self) -> &[f64] {
+        &self.q
+    }
+
+    /// `π_k` as probabilities.
+    pub fn policy(&self) -> Vec<f64> {
+        self.log_pi.iter().map(|l| l.exp()).collect()
+    }
+
+    /// `q*` (computed once, on first use).
+    pub fn q_star(&mut self) -> &[f64] {
+        let mdp = &self.mdp;
+        self.q_star.get_or_insert_with(|| optimal_q(mdp))
+    }
+
+    fn greedy_step(&mut self) {
+        let a_n = self.mdp.num_actions();
+        let (lambda, tau) = (self.cfg.lambda, self.cfg.tau);
+        std::mem::swap(&mut self.log_pi, &mut self.log_pi_prev);
+        let mut z = vec![0.0; a_n];
+        for s in 0..self.mdp.num_states() {
+            let row = s * a_n..(s + 1) * a_n;
+            let temp = match self.cfg.form {
+                Form::Md => {
+                    for (zi, (qi, lp)) in z.iter_mut().zip(self.state[row.clone()].iter().zip(&self.log_pi_prev[row.clone()])) {
+                        *zi = if lambda > 0.0 { qi + lambda * lp } else { *qi };
+                    }
+                    lambda + tau
+                }
+                Form::Munchausen => {
+                    z.copy_from_slice(&self.state[row.clone()]);
+                    lambda + tau
+                }
+                Form::Da => {
+                    z.copy_from_slice(&self.state[row.clone()]);
+                    if tau > 0.0 { tau } else { lambda }
+                }
+            };
+            log_softmax(&z, temp, &mut self.log_pi[row]);
+        }
+    }
+
+    fn backup(&mut self) {
+        let (s_n, a_n, gamma) = (self.mdp.num_states(), self.mdp.num_actions(), self.mdp.gamma());
+        let (lambda, tau) = (self.cfg.lambda, self.cfg.tau);
+        let r = self.mdp.rewards();
+        match self.cfg.form {
+            Form::Md => {
+                for _ in 0..self.cfg.m {
+                    for s in 0..s_n {
+                        let mut acc = 0.0;
+                        for k in s * a_n..(s + 1) * a_n {
+                            let lp = self.log_pi[k];
+                            let p = lp.exp();
+                            if p == 0.0 {
+                                continue;
+                            }
+                            let mut term = self.state[k];
+                            if lambda > 0.0 {
+                                term -= lambda * (lp - self.log_pi_prev[k]);
+                            }
+                            if tau > 0.0 {
+                                term -= tau * lp;
+                            }
+                            acc += p * term;
+                        }
+                        self.v[s] = acc;
+                    }
+                    self.mdp.expect(&self.v, &mut self.pv);
+                    for k in 0..s_n * a_n {
+                        self.state[k] = r[k] + gamma * self.pv[k];
+                    }
+                }
+                if let Noise::Gaussian { sigma } = self.cfg.noise {
+                    if sigma > 0.0 {
+                        for x in &mut self.state {
+                            *x += sigma * self.rng.normal();
+                        }
+                    }
+                }
+                self.q.copy_from_slice(&self.state);
+            }
+            Form::Munchausen => {
+                let tm = lambda + tau;
+                for s in 0..s_n {
+                    self.v[s] = lse(&self.state[s * a_n..(s + 1) * a_n], tm);
+                }
+                self.mdp.expect(&self.v, &mut self.pv);
+                for k in 0..s_n * a_n {
+                    let bonus = if lambda > 0.0 { lambda * self.log_pi[k] } else { 0.0 };
+                    self.state[k] = r[k] + bonus + gamma * self.pv[k];
+                    self.q[k] = self.state[k] - bonus;
+                }
+            }
+            Form::Da => {
+                let (temp, beta) = if tau > 0.0 { (tau, lambda / (lambda + tau)) } else { (lambda, 1.0) };
+                for s in 0..s_n {
+                    let cur = lse(&self.state[s * a_n..(s + 1) * a_n], temp);
+                    self.v[s] = if tau > 0.0 { (cur - beta * self.lse_prev[s]) / (1.0 - beta) } else { cur - self.lse_prev[s] };
+                    self.lse_prev[s] = cur;
+                }
+                self.mdp.expect(&self.v, &mut self.pv);
+                for k in 0..s_n * a_n {
+                    self.q[k] = r[k] + gamma * self.pv[k];
+                    self.state[k] = if tau > 0.0 { beta * self.state[k] + (1.0 - beta) * self.q[k] } else { self.state[k] + self.q[k] };
+                }
+            }
+        }
+    }
+
+    fn record_evaluation(&mut self, metrics: &mut dyn MetricSink) {
+        let a_n = self.mdp.num_actions();
+        let pi = self.policy();
+        let q_pi = evaluate(&self.mdp, &pi);
+        let q_star = self.q_star().to_vec();
+        let v = |q: &[f64], pol: Option<&[f64]>| -> Vec<f64> {
+            q.chunks(a_n)
+                .enumerate()
+                .map(|(s, row)| match pol {
+                    Some(p) => row.iter().zip(&p[s * a_n..(s + 1) * a_n]).map(|(x, y)| x * y).sum(),
+                    None => row.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                })
+                .collect()
+        };
+        let v_pi = v(&q_pi, Some(&pi));
+        let v_star = v(&q_star, None);
+        let ret: f64 = self.mdp.initial().iter().zip(&v_pi).map(|(a, b)| a * b).sum();
+        metrics.record(Timeline::LearnerSteps, self.k, "tabular/q_error_inf", sup_dist(&q_star, &q_pi));
+        metrics.record(Timeline::LearnerSteps, self.k, "tabular/v_error_inf", sup_dist(&v_star, &v_pi));
+        metrics.record(Timeline::LearnerSteps, self.k, "charts/expected_return", ret);
+        self.last_eval = Some(self.k);
+    }
+}
+
+impl Planner for Mdvi {
+    fn iterate(&mut self, metrics: &mut dyn MetricSink) -> Result<(), Error> {
+        self.k += 1;
+        let q_prev = self.q.clone();
+        self.greedy_step();
+        self.backup();
+        if self.q.iter().any(|x| !x.is_finite()) {
+            return Err(Error::Learner(format!("q-values became non-finite at iteration {}", self.k)));
+        }
+        let a_n = self.mdp.num_actions();
+        let s_n = self.mdp.num_states() as f64;
+        let (mut ent, mut kl_sum) = (0.0, 0.0);
+        let mut p = vec![0.0; a_n];
+        for (lp, lq) in self.log_pi.chunks(a_n).zip(self.log_pi_prev.chunks(a_n)) {
+            for (pi, l) in p.iter_mut().zip(lp) {
+                *pi = l.exp();
+            }
+            ent += entropy(&p);
+            kl_sum += kl(&p, lp, lq);
+        }
+        metrics.record(Timeline::LearnerSteps, self.k, "tabular/q_change_inf", sup_dist(&self.q, &q_prev));
+        metrics.record(Timeline::LearnerSteps, self.k, "tabular/policy_entropy", ent / s_n);
+        metrics.record(Timeline::LearnerSteps, self.k, "tabular/kl_to_previous", kl_sum / s_n);
+        if self.k % self.cfg.eval_every == 0 {
+            self.record_evaluation(metrics);
+        }
+        Ok(())
+    }
+
+    fn iterations(&self) -> u64 {
+        self.k
+    }
+
+    fn finish(&mut self, metrics: &mut dyn MetricSink) -> Result<(), Error> {
+        if self.last_eval != Some(self.k) {
+            self.record_evaluation(metrics);
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> ParamSnapshot {
+        let shape = vec![self.mdp.num_states(), self.mdp.num_actions()];
+        ParamSnapshot {
+            version: self.k,
+            tensors: vec![
+                Tensor { name: "q".into(), shape: shape.clone(), data: TensorData::F64(self.q.clone()) },
+                Tensor { name: "log_policy".into(), shape, data: TensorData::F64(self.log_pi.clone()) },
+            ],
+        }
+    }
+
+    fn artifacts(&self) -> Vec<(String, Array2)> {
+        let (rows, cols) = (self.mdp.num_states(), self.mdp.num_actions());
+        vec![
+            ("q".into(), Array2 { rows, cols, data: self.q.clone() }),
+            ("policy".into(), Array2 { rows, cols, data: self.policy() }),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mirrorflow_core::metrics::{MemorySink, NullSink};
+    use mirrorflow_env_tabular::garnet::GarnetConfig;
+
+    fn cfg(lambda: f64, tau: f64, form: Form) -> MdviConfig {
+        MdviConfig { lambda, tau, form, eval_every: 1_000_000, ..Default::default() }
+    }
+
+    /// Random MDP of spec T2: rewards U(0,1), each row of P a uniform draw from the simplex.
+    fn random_mdp(seed: u64, s_n: usize, a_n: usize, gamma: f64) -> Arc<TabularMdp> {
+        let mut rng = Rng::seed_from(seed);
+        let mut rows = Vec::new();
+        for s in 0..s_n {
+            for a in 0..a_n {
+                let w: Vec<f64> = (0..s_n).map(|_| -(1.0 - rng.next_f64()).ln()).collect();
+                let t: f64 = w.iter().sum();
+                let mut acc = 0.0;
+                for (n, wi) in w.iter().enumerate() {
+                    let p = if n + 1 == s_n { 1.0 - acc } else { wi / t };
+                    acc += p;
+                    rows.push((s, a, n, p));
+                }
+            }
+        }
+        let r = (0..s_n * a_n).map(|_| rng.next_f64()).collect();
+        Arc::new(TabularMdp::from_rows(s_n, a_n, gamma, &rows, r, None).unwrap())
+    }
+
+    fn one_state(gamma: f64) -> Arc<TabularMdp> {
+        Arc::new(TabularMdp::from_rows(1, 2, gamma, &[(0, 0, 0, 1.0), (0, 1, 0, 1.0)], vec![1.0, 0.0], None).unwrap())
+    }
+
+    fn run(mut p: Mdvi, k: usize) -> Vec<Vec<f64>> {
+        let mut out = vec![p.log_policy().to_vec()];
+        for _ in 0..k {
+            p.iterate(&mut NullSink).unwrap();
+            out.push(p.log_policy().to_vec());
+        }
+        out
+    }
+
+    /// T1: λ = τ = 0 gives exactly the VI iterates (identical bits).
+    #[test]
+    fn t1_unregularized_is_value_iteration() {
+        let mdp = Arc::new(GarnetConfig { num_states: 30, num_actions: 4, branching: 3, ..Default::default() }.build().unwrap());
+        let mut p = Mdvi::new(cfg(0.0, 0.0, Form::Md), mdp.clone(), 0).unwrap();
+        let (s_n, a_n) = (30, 4);
+        let mut q = vec![0.0; s_n * a_n];
+        for _ in 0..50 {
+            // independent VI: q ← r + γ P max_a q
+            let v: Vec<f64> = q.chunks(a_n).map(|r: &[f64]| r.iter().copied().fold(f64::NEG_INFINITY, f64::max)).collect();
+            let mut pv = vec![0.0; s_n * a_n];
+            mdp.expect(&v, &mut pv);
+            for k in 0..q.len() {
+                q[k] = mdp.rewards()[k] + mdp.gamma() * pv[k];
+            }
+            p.iterate(&mut NullSink).unwrap();
+            assert_eq!(p.q(), &q[..]);
+        }
+    }
+
+    /// T2: MD ≡ DA ≡ M on random MDPs (S = 4, A = 3, γ = 0.9, 25 iterations).
+    #[test]
+    fn t2_three_forms_agree() {
+        for seed in 0..200 {
+            let mdp = random_mdp(seed, 4, 3, 0.9);
+            for (l, t, tol) in [(0.7, 0.3, 1e-13), (0.5, 0.0, 1e-12)] {
+                let md = run(Mdvi::new(cfg(l, t, Form::Md), mdp.clone(), 0).unwrap(), 25);
+                let da = run(Mdvi::new(cfg(l, t, Form::Da), mdp.clone(), 0).unwrap(), 25);
+                let m = run(Mdvi::new(cfg(l, t, Form::Munchausen), mdp.clone(), 0).unwrap(), 25);
+                for k in 0..=25 {
+                    for (i, x) in md[k].iter().enumerate() {
+                        assert!((x - da[k][i]).abs() <= tol, "seed {seed} λ={l} τ={t} k={k}: MD {x} DA {}", da[k][i]);
+                        assert!((x - m[k][i]).abs() <= tol.max(1e-13), "seed {seed} λ={l} τ={t} k={k}: MD {x} M {}", m[k][i]);
+                    }
+                }
+            }
+        }
+    }
+
+    fn sigma(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
+    }
+
+    /// T3: one state, γ = 0, r = (1, 0), λ = 1, τ = 0: π_k(a_1) = σ(k − 1).
+    #[test]
+    fn t3_kl_only_averages() {
+        for form in [Form::Md, Form::Da, Form::Munchausen] {
+            let pols = run(Mdvi::new(cfg(1.0, 0.0, form), one_state(0.0), 0).unwrap(), 6);
+            assert!((pols[2][0].exp() - 0.7310585786).abs() < 1e-10, "{form:?}");
+            assert!((pols[3][0].exp() - 0.8807970780).abs() < 1e-10, "{form:?}");
+            for k in 1..=6 {
+                assert!((pols[k][0].exp() - sigma(k as f64 - 1.0)).abs() < 1e-12, "{form:?} k={k}");
+            }
+        }
+    }
+
+    /// T4: same MDP, λ = τ = 1 (β = ½): π_k(a_1) = σ(1 − 2^{1−k}) → σ(1).
+    #[test]
+    fn t4_kl_and_entropy() {
+        for form in [Form::Md, Form::Da, Form::Munchausen] {
+            let pols = run(Mdvi::new(cfg(1.0, 1.0, form), one_state(0.0), 0).unwrap(), 40);
+            assert!((pols[2][0].exp() - 0.6224593312).abs() < 1e-10, "{form:?}");
+            assert!((pols[3][0].exp() - 0.6791786992).abs() < 1e-10, "{form:?}");
+            for k in 1..=10 {
+                assert!((pols[k][0].exp() - sigma(1.0 - 2f64.powi(1 - k as i32))).abs() < 1e-12);
+            }
+            assert!((pols[40][0].exp() - 0.7310585786).abs() < 1e-10);
+        }
+    }
+
+    /// T6: with γ = 0, τ = 0 and noise, the logits of π_{k+1} are the running sum of the noisy
+    /// q_j divided by λ (up to a per-state constant).
+    #[test]
+    fn t6_logits_are_sums_of_noisy_q() {
+        let mdp = one_state(0.0);
+        let c = MdviConfig { lambda: 2.0, tau: 0.0, noise: Noise::Gaussian { sigma: 0.5 }, ..cfg(2.0, 0.0, Form::Md) };
+        let mut p = Mdvi::new(c, mdp, 9).unwrap();
+        let mut sum = [0.0f64; 2];
+        for _ in 0..30 {
+            p.iterate(&mut NullSink).unwrap();
+            let lp = p.log_policy().to_vec();
+            // π_k's logits are Σ_{j<k} q_j / λ
+            let want = (sum[0] - sum[1]) / 2.0;
+            assert!(((lp[0] - lp[1]) - want).abs() < 1e-12);
+            sum[0] += p.q()[0];
+            sum[1] += p.q()[1];
+        }
+    }
+
+    #[test]
+    fn vi_reaches_the_optimum_and_reports_it() {
+        let mdp = Arc::new(GarnetConfig::default().build().unwrap());
+        let mut p = Mdvi::new(MdviConfig { lambda: 0.0, tau: 0.0, eval_every: 10, ..Default::default() }, mdp, 0).unwrap();
+        let mut sink = MemorySink::default();
+        for _ in 0..200 {
+            p.iterate(&mut sink).unwrap();
+        }
+        p.finish(&mut sink).unwrap();
+        assert!(sink.last("tabular/q_error_inf").unwrap() < 1e-6);
+        assert_eq!(sink.series("tabular/q_error_inf").len(), 20);
+        let arts = p.artifacts();
+        assert_eq!(arts[0].1.rows, 100);
+        assert!(arts[1].1.data.chunks(4).all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    }
+
+    #[test]
+    fn kl_regularization_averages_noise() {
+        // Spec §10.1 E1a in miniature: with noise, λ > 0 ends well below plain approximate VI.
+        let mdp = Arc::new(GarnetConfig::default().build().unwrap());
+        let final_err = |lambda: f64| {
+            let c = MdviConfig { lambda, tau: 0.0, noise: Noise::Gaussian { sigma: 1.0 }, eval_every: 1000, ..Default::default() };
+            let mut p = Mdvi::new(c, mdp.clone(), 3).unwrap();
+            let mut sink = MemorySink::default();
+            for _ in 0..300 {
+                p.iterate(&mut sink).unwrap();
+            }
+            p.finish(&mut sink).unwrap();
+            sink.last("tabular/q_error_inf").unwrap()
+        };
+        let (vi, md) = (final_err(0.0), final_err(10.0));
+        assert!(md * 2.0 < vi, "MD-VI {md} vs VI {vi}");
+    }
+}
