@@ -1,1 +1,126 @@
-//! placeholder
+//! # mirrorflow-runtime
+//!
+//! Runs agents. Generic over the core traits; never names a concrete env or agent (rule R5).
+//!
+//! * [`run_planner`]: drives a [`Planner`] (exact tabular methods) for a number of iterations,
+//!   stopping cleanly when asked (Ctrl-C).
+//!
+//! The timely actor–learner loop (sharded rollouts over workers, processes and hosts) builds on
+//! the same traits; a single local thread is its one-worker case.
+#![deny(missing_docs)]
+
+use mirrorflow_core::{Error, MetricSink, Planner, Timeline};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use thiserror::Error;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// All requested work was done.
+    Completed,
+    /// Stopped early on request (Ctrl-C); everything done so far is kept.
+    Interrupted,
+}
+
+impl Status {
+    /// `completed` / `interrupted`, as written to `summary.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Completed => "completed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Result of a finished (or stopped) run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    /// How it ended.
+    pub status: Status,
+    /// Learner iterations done.
+    pub learner_steps: u64,
+    /// Environment steps taken.
+    pub env_steps: u64,
+    /// Wall-clock seconds.
+    pub wall_secs: f64,
+}
+
+/// Run failures.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// The agent or an env failed.
+    #[error("iteration {iteration}: {source}")]
+    Agent {
+        /// Iteration at which it failed.
+        iteration: u64,
+        /// The failure.
+        source: Error,
+    },
+}
+
+/// Runs `planner` until it has done `iterations` iterations or `stop` is set. Records
+/// `system/iterations_per_sec` about once a second and calls [`Planner::finish`] at the end
+/// (also when interrupted) so final metrics are always there.
+pub fn run_planner(
+    planner: &mut dyn Planner,
+    iterations: u64,
+    metrics: &mut dyn MetricSink,
+    stop: &AtomicBool,
+) -> Result<Outcome, RuntimeError> {
+    let start = Instant::now();
+    let (mut last_t, mut last_k) = (Instant::now(), planner.iterations());
+    let mut status = Status::Completed;
+    while planner.iterations() < iterations {
+        if stop.load(Ordering::Relaxed) {
+            status = Status::Interrupted;
+            metrics.event(&format!("interrupted at iteration {}", planner.iterations()));
+            break;
+        }
+        planner.iterate(metrics).map_err(|source| RuntimeError::Agent { iteration: planner.iterations() + 1, source })?;
+        let dt = last_t.elapsed().as_secs_f64();
+        if dt >= 1.0 || planner.iterations() == iterations {
+            let k = planner.iterations();
+            metrics.record(Timeline::LearnerSteps, k, "system/iterations_per_sec", (k - last_k) as f64 / dt.max(1e-9));
+            (last_t, last_k) = (Instant::now(), k);
+        }
+    }
+    planner.finish(metrics).map_err(|source| RuntimeError::Agent { iteration: planner.iterations(), source })?;
+    metrics.flush();
+    Ok(Outcome { status, learner_steps: planner.iterations(), env_steps: 0, wall_secs: start.elapsed().as_secs_f64() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mirrorflow_core::metrics::MemorySink;
+    use mirrorflow_core::ParamSnapshot;
+
+    struct Count(u64);
+    impl Planner for Count {
+        fn iterate(&mut self, m: &mut dyn MetricSink) -> Result<(), Error> {
+            self.0 += 1;
+            m.record(Timeline::LearnerSteps, self.0, "x", self.0 as f64);
+            if self.0 == 99 { Err(Error::Learner("boom".into())) } else { Ok(()) }
+        }
+        fn iterations(&self) -> u64 {
+            self.0
+        }
+        fn snapshot(&self) -> ParamSnapshot {
+            ParamSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn runs_stops_and_fails() {
+        let mut sink = MemorySink::default();
+        let out = run_planner(&mut Count(0), 10, &mut sink, &AtomicBool::new(false)).unwrap();
+        assert_eq!((out.status, out.learner_steps), (Status::Completed, 10));
+        assert_eq!(sink.last("x"), Some(10.0));
+        let out = run_planner(&mut Count(0), 10, &mut sink, &AtomicBool::new(true)).unwrap();
+        assert_eq!((out.status, out.learner_steps), (Status::Interrupted, 0));
+        let err = run_planner(&mut Count(0), 1000, &mut sink, &AtomicBool::new(false)).unwrap_err();
+        assert!(err.to_string().contains("iteration 99: learner failed: boom"));
+    }
+}
