@@ -78,7 +78,8 @@ pub fn run_planner(
             metrics.event(&format!("interrupted at iteration {}", planner.iterations()));
             break;
         }
-        planner.iterate(metrics).map_err(|source| RuntimeError::Agent { iteration: planner.iterations() + 1, source })?;
+        let iteration = planner.iterations() + 1;
+        planner.iterate(metrics).map_err(|source| RuntimeError::Agent { iteration, source })?;
         let dt = last_t.elapsed().as_secs_f64();
         if dt >= 1.0 || planner.iterations() == iterations {
             let k = planner.iterations();
