@@ -1,0 +1,279 @@
+//! The one place that maps names to constructors (rule R7): environments and agents, each with
+//! typed parameters parsed from the config.
+
+use crate::config::{ConfigError, cfg_err, closest, parse_section};
+use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig};
+use mirrorflow_core::{Env, EnvFactory, EnvSpec, Planner, TabularMdp};
+use mirrorflow_env_classic as classic;
+use mirrorflow_env_tabular as tabular;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// What an env id resolved to.
+pub enum EnvKind {
+    /// A finite MDP with a known model (usable by planners and as a sampled env).
+    Model(Arc<TabularMdp>),
+    /// A layered episodic MDP (for the policy-optimization learners).
+    #[allow(dead_code, reason = "read by the episodic learners of the tabular family")]
+    Layered(tabular::layered::LayeredMdp),
+    /// A simulator known only through `reset`/`step`.
+    Simulator,
+}
+
+/// A validated env section.
+pub struct ResolvedEnv {
+    /// Registered id.
+    pub id: String,
+    /// Parameters with every default filled in (plus `id`).
+    pub params: toml::Table,
+    /// Spec of the envs the factory builds.
+    pub spec: EnvSpec,
+    /// Builds one env for a global env index.
+    #[allow(dead_code, reason = "read by the rollout runtime (sampled and deep learners)")]
+    pub factory: EnvFactory,
+    /// Model, if any.
+    pub kind: EnvKind,
+}
+
+/// One registry entry.
+pub struct EnvEntry {
+    /// Id used in `env.id`.
+    pub id: &'static str,
+    /// One-line description.
+    pub summary: &'static str,
+    /// Default parameters.
+    pub defaults: fn() -> toml::Table,
+    build: fn(&toml::Table) -> Result<ResolvedEnv, ConfigError>,
+}
+
+fn to_table<T: Serialize>(v: &T) -> toml::Table {
+    toml::Table::try_from(v).unwrap_or_default()
+}
+
+fn parse<T: DeserializeOwned + Serialize>(id: &str, params: &toml::Table) -> Result<(T, toml::Table), ConfigError> {
+    let t: T = parse_section(&format!("[env] (id = \"{id}\")"), toml::Value::Table(params.clone()))?;
+    let mut resolved = toml::Table::new();
+    resolved.insert("id".into(), toml::Value::String(id.into()));
+    resolved.extend(to_table(&t));
+    Ok((t, resolved))
+}
+
+fn native<C, E>(id: &'static str, make: fn(C) -> E) -> impl Fn(&toml::Table) -> Result<ResolvedEnv, ConfigError>
+where
+    C: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
+    E: Env + 'static,
+{
+    move |params| {
+        let (cfg, resolved): (C, _) = parse(id, params)?;
+        let spec = make(cfg.clone()).spec().clone();
+        let factory: EnvFactory = Arc::new(move |_| Ok(Box::new(make(cfg.clone())) as Box<dyn Env>));
+        Ok(ResolvedEnv { id: id.into(), params: resolved, spec, factory, kind: EnvKind::Simulator })
+    }
+}
+
+fn model_env(id: &str, resolved: toml::Table, mdp: TabularMdp, max_steps: u32) -> ResolvedEnv {
+    let mdp = Arc::new(mdp);
+    let spec = tabular::TabularEnv::new(id, mdp.clone(), max_steps).spec().clone();
+    let (m, name) = (mdp.clone(), id.to_string());
+    let factory: EnvFactory = Arc::new(move |_| Ok(Box::new(tabular::TabularEnv::new(&name, m.clone(), max_steps)) as Box<dyn Env>));
+    ResolvedEnv { id: id.into(), params: resolved, spec, factory, kind: EnvKind::Model(mdp) }
+}
+
+fn tab_err(id: &str) -> impl FnOnce(tabular::TabularError) -> ConfigError + '_ {
+    move |e| cfg_err(format!("[env] (id = \"{id}\"): {e}"))
+}
+
+/// Every registered environment.
+pub fn envs() -> Vec<EnvEntry> {
+    macro_rules! classic_entry {
+        ($id:literal, $summary:literal, $cfg:ty, $env:ty) => {
+            EnvEntry {
+                id: $id,
+                summary: $summary,
+                defaults: || to_table(&<$cfg>::default()),
+                build: |p| native::<$cfg, $env>($id, <$env>::new)(p),
+            }
+        };
+    }
+    vec![
+        classic_entry!("CartPole-v1", "balance a pole on a cart (gymnasium classic control)", classic::CartPoleConfig, classic::CartPole),
+        classic_entry!("Pendulum-v1", "swing up a pendulum, continuous torque", classic::PendulumConfig, classic::Pendulum),
+        classic_entry!("MountainCar-v0", "drive an under-powered car up a hill, 3 actions", classic::MountainCarConfig, classic::MountainCar),
+        classic_entry!(
+            "MountainCarContinuous-v0",
+            "mountain car with a continuous force",
+            classic::MountainCarContinuousConfig,
+            classic::MountainCarContinuous
+        ),
+        classic_entry!("Acrobot-v1", "swing a two-link chain above the bar", classic::AcrobotConfig, classic::Acrobot),
+        EnvEntry {
+            id: "garnet",
+            summary: "random Garnet(S, A, b) MDP with a known model",
+            defaults: || to_table(&tabular::garnet::GarnetConfig::default()),
+            build: |p| {
+                let (c, r): (tabular::garnet::GarnetConfig, _) = parse("garnet", p)?;
+                let m = c.build().map_err(tab_err("garnet"))?;
+                Ok(model_env("garnet", r, m, c.max_episode_steps))
+            },
+        },
+        EnvEntry {
+            id: "gridworld",
+            summary: "slippery gridworld with a known model",
+            defaults: || to_table(&tabular::gridworld::GridworldConfig::default()),
+            build: |p| {
+                let (c, r): (tabular::gridworld::GridworldConfig, _) = parse("gridworld", p)?;
+                let m = c.build().map_err(tab_err("gridworld"))?;
+                Ok(model_env("gridworld", r, m, c.max_episode_steps))
+            },
+        },
+        EnvEntry {
+            id: "chain",
+            summary: "Strens' chain with slip, a known model",
+            defaults: || to_table(&tabular::chain::ChainConfig::default()),
+            build: |p| {
+                let (c, r): (tabular::chain::ChainConfig, _) = parse("chain", p)?;
+                let m = c.build().map_err(tab_err("chain"))?;
+                Ok(model_env("chain", r, m, c.max_episode_steps))
+            },
+        },
+        EnvEntry {
+            id: "riverswim",
+            summary: "RiverSwim (Strehl & Littman), a known model",
+            defaults: || to_table(&tabular::chain::RiverSwimConfig::default()),
+            build: |p| {
+                let (c, r): (tabular::chain::RiverSwimConfig, _) = parse("riverswim", p)?;
+                let m = c.build().map_err(tab_err("riverswim"))?;
+                Ok(model_env("riverswim", r, m, c.max_episode_steps))
+            },
+        },
+        EnvEntry {
+            id: "layered",
+            summary: "layered episodic MDP with stochastic / adversarial / corrupted losses",
+            defaults: || to_table(&tabular::layered::LayeredConfig::default()),
+            build: |p| {
+                let (c, r): (tabular::layered::LayeredConfig, _) = parse("layered", p)?;
+                let m = c.build().map_err(tab_err("layered"))?;
+                let env = tabular::layered::LayeredEnv::new(m.clone());
+                let spec = env.spec().clone();
+                let factory: EnvFactory = Arc::new(move |_| Ok(Box::new(env.clone()) as Box<dyn Env>));
+                Ok(ResolvedEnv { id: "layered".into(), params: r, spec, factory, kind: EnvKind::Layered(m) })
+            },
+        },
+        EnvEntry {
+            id: "tabular-file",
+            summary: "your own finite MDP from a JSON file (path = \"...\")",
+            defaults: || {
+                let mut t = toml::Table::new();
+                t.insert("path".into(), toml::Value::String("my_mdp.json".into()));
+                t.insert("max_episode_steps".into(), toml::Value::Integer(100));
+                t
+            },
+            build: |p| {
+                #[derive(serde::Deserialize, Serialize)]
+                #[serde(deny_unknown_fields)]
+                struct FileCfg {
+                    path: String,
+                    #[serde(default = "hundred")]
+                    max_episode_steps: u32,
+                }
+                fn hundred() -> u32 {
+                    100
+                }
+                let (c, r): (FileCfg, _) = parse("tabular-file", p)?;
+                let m = tabular::file::load(std::path::Path::new(&c.path)).map_err(tab_err("tabular-file"))?;
+                Ok(model_env("tabular-file", r, m, c.max_episode_steps))
+            },
+        },
+    ]
+}
+
+/// Resolves an `[env]` table.
+pub fn resolve_env(table: &toml::Table) -> Result<ResolvedEnv, ConfigError> {
+    let entries = envs();
+    let id = match table.get("id") {
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(other) => return Err(cfg_err(format!("[env] id = {other}: must be a string, e.g. id = \"CartPole-v1\""))),
+        None => return Err(cfg_err("[env] has no `id`: name an environment, e.g. id = \"garnet\" (list them with `mirrorflow envs`)")),
+    };
+    let Some(entry) = entries.iter().find(|e| e.id == id) else {
+        let hint = closest(&id, entries.iter().map(|e| e.id)).map(|h| format!("; did you mean `{h}`?")).unwrap_or_default();
+        return Err(cfg_err(format!("[env] id = \"{id}\": no such environment{hint} (list them with `mirrorflow envs`)")));
+    };
+    let mut params = table.clone();
+    params.remove("id");
+    (entry.build)(&params)
+}
+
+/// What an agent resolved to.
+pub enum AgentKind {
+    /// A planner on a known model.
+    Planner(Box<dyn Planner>),
+}
+
+/// A validated agent section.
+pub struct ResolvedAgent {
+    /// Registered kind.
+    pub kind_name: String,
+    /// Hyper-parameters with defaults filled in (plus `kind`).
+    pub params: toml::Table,
+    /// The built agent.
+    pub agent: AgentKind,
+    /// Metric the progress bar shows.
+    pub key_metric: &'static str,
+}
+
+/// One agent registry entry.
+pub struct AgentEntry {
+    /// Name used in `agent.kind`.
+    pub kind: &'static str,
+    /// One-line description.
+    pub summary: &'static str,
+    /// What it needs from the env.
+    pub needs: &'static str,
+    /// Default hyper-parameters.
+    pub defaults: fn() -> toml::Table,
+    build: fn(&toml::Table, &ResolvedEnv, u64) -> Result<ResolvedAgent, ConfigError>,
+}
+
+/// Every registered agent.
+pub fn agents() -> Vec<AgentEntry> {
+    vec![AgentEntry {
+        kind: "mdvi",
+        summary: "exact KL/entropy-regularized value iteration MD-VI(λ, τ, m); λ = τ = 0 is VI",
+        needs: "an env with a known model (garnet, gridworld, chain, riverswim, tabular-file)",
+        defaults: || to_table(&MdviConfig::default()),
+        build: |params, env, seed| {
+            let cfg: MdviConfig = parse_section("[agent] (kind = \"mdvi\")", toml::Value::Table(params.clone()))?;
+            cfg.validate().map_err(|e| cfg_err(format!("[agent] (kind = \"mdvi\") {e}")))?;
+            let EnvKind::Model(mdp) = &env.kind else {
+                return Err(cfg_err(format!(
+                    "[agent] kind = \"mdvi\" needs an env with a known model (garnet, gridworld, chain, riverswim, tabular-file); `{}` has none",
+                    env.id
+                )));
+            };
+            let planner = Mdvi::new(cfg.clone(), mdp.clone(), seed).map_err(|e| cfg_err(e.to_string()))?;
+            let mut resolved = toml::Table::new();
+            resolved.insert("kind".into(), toml::Value::String("mdvi".into()));
+            resolved.extend(to_table(&cfg));
+            Ok(ResolvedAgent { kind_name: "mdvi".into(), params: resolved, agent: AgentKind::Planner(Box::new(planner)), key_metric: "tabular/q_error_inf" })
+        },
+    }]
+}
+
+/// Resolves an `[agent]` table against the resolved env.
+pub fn resolve_agent(table: &toml::Table, env: &ResolvedEnv, seed: u64) -> Result<ResolvedAgent, ConfigError> {
+    let entries = agents();
+    let kind = match table.get("kind") {
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(other) => return Err(cfg_err(format!("[agent] kind = {other}: must be a string, e.g. kind = \"mdvi\""))),
+        None => return Err(cfg_err("[agent] has no `kind`: name an agent, e.g. kind = \"mdvi\" (list them with `mirrorflow agents`)")),
+    };
+    let Some(entry) = entries.iter().find(|e| e.kind == kind) else {
+        let hint = closest(&kind, entries.iter().map(|e| e.kind)).map(|h| format!("; did you mean `{h}`?")).unwrap_or_default();
+        return Err(cfg_err(format!("[agent] kind = \"{kind}\": no such agent{hint} (list them with `mirrorflow agents`)")));
+    };
+    let mut params = table.clone();
+    params.remove("kind");
+    (entry.build)(&params, env, seed)
+}

@@ -1,0 +1,195 @@
+//! `mirrorflow train` and `mirrorflow check`.
+
+use crate::config::{ConfigError, ExperimentFile, cfg_err, load};
+use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
+use anyhow::Context;
+use mirrorflow_core::{MetricSink, Planner, SeedStream, Timeline};
+use mirrorflow_runtime::{Outcome, Status, run_planner};
+use mirrorflow_telemetry::jsonl::JsonlSink;
+use mirrorflow_telemetry::progress::ProgressSink;
+use mirrorflow_telemetry::run_dir::RunDir;
+use mirrorflow_telemetry::summary::SummarySink;
+use mirrorflow_telemetry::{Fanout, Shared, npy};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Version and commit written into every run.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Commit the binary was built from.
+pub const GIT_COMMIT: &str = env!("MIRRORFLOW_GIT_COMMIT");
+
+/// A validated experiment, ready to run.
+pub struct Plan {
+    /// The parsed file (after overrides).
+    pub file: ExperimentFile,
+    /// The env.
+    pub env: ResolvedEnv,
+    /// The agent.
+    pub agent: ResolvedAgent,
+}
+
+/// Parses and validates everything; writes nothing.
+pub fn prepare(config: &Path, sets: &[String], seed: Option<u64>) -> Result<Plan, ConfigError> {
+    let file = load(config, sets, seed)?;
+    if file.name.is_empty() || file.name.contains(['/', '\\']) {
+        return Err(cfg_err(format!("name = {:?}: must be non-empty and contain no path separator", file.name)));
+    }
+    if file.run.iterations == 0 {
+        return Err(cfg_err("[run] iterations = 0: must be at least 1"));
+    }
+    let env = resolve_env(&file.env)?;
+    let agent = resolve_agent(&file.agent, &env, SeedStream::new(file.seed).learner())?;
+    Ok(Plan { file, env, agent })
+}
+
+/// The fully resolved config, with provenance in a comment header. Feeding it back to
+/// `mirrorflow train` reproduces the run.
+pub fn resolved_toml(plan: &Plan) -> String {
+    let mut t = toml::Table::new();
+    t.insert("name".into(), toml::Value::String(plan.file.name.clone()));
+    t.insert("seed".into(), toml::Value::Integer(plan.file.seed as i64));
+    t.insert("env".into(), toml::Value::Table(plan.env.params.clone()));
+    t.insert("agent".into(), toml::Value::Table(plan.agent.params.clone()));
+    t.insert("run".into(), toml::Value::try_from(&plan.file.run).unwrap_or(toml::Value::Table(toml::Table::new())));
+    format!(
+        "# Resolved by mirrorflow {VERSION} (git {GIT_COMMIT}); every default is written out.\n{}",
+        toml::to_string(&t).unwrap_or_default()
+    )
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `mirrorflow check`: validate and describe.
+pub fn check(config: &Path, sets: &[String], seed: Option<u64>) -> Result<(), ConfigError> {
+    let plan = prepare(config, sets, seed)?;
+    println!(
+        "{}: OK — env {} (observation {}, action {}), agent {}, {} iterations, seed {}",
+        config.display(),
+        plan.env.id,
+        plan.env.spec.observation_space,
+        plan.env.spec.action_space,
+        plan.agent.kind_name,
+        plan.file.run.iterations,
+        plan.file.seed
+    );
+    Ok(())
+}
+
+/// Exit codes of `train`.
+pub mod exit {
+    /// Completed.
+    pub const OK: u8 = 0;
+    /// The run failed (agent or env error); `summary.json` says why.
+    pub const FAILED: u8 = 1;
+    /// Usage or config error; nothing was written.
+    pub const USAGE: u8 = 2;
+    /// Interrupted by Ctrl-C; everything done so far was saved.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn install_ctrlc() {
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            eprintln!("second interrupt: exiting now");
+            std::process::exit(exit::INTERRUPTED as i32);
+        }
+        eprintln!("interrupt: stopping after the current iteration (Ctrl-C again to exit at once)");
+    });
+}
+
+/// `mirrorflow train`. Config errors come back as `Err(ConfigError)` before anything is written.
+pub fn train(config: &Path, sets: &[String], seed: Option<u64>, run_dir: Option<PathBuf>) -> Result<anyhow::Result<u8>, ConfigError> {
+    let plan = prepare(config, sets, seed)?;
+    let dir = match &run_dir {
+        Some(d) => RunDir::create_exact(d),
+        None => RunDir::create_new(Path::new(&plan.file.run.runs_dir), &plan.file.name, plan.file.seed),
+    }
+    .map_err(|e| cfg_err(e.to_string()))?;
+    Ok(execute(plan, dir))
+}
+
+fn execute(plan: Plan, dir: RunDir) -> anyhow::Result<u8> {
+    install_ctrlc();
+    dir.write("config.toml", resolved_toml(&plan).as_bytes())?;
+    eprintln!("run directory: {}", dir.path().display());
+    let Plan { file, env, agent } = plan;
+    let summary = Rc::new(RefCell::new(SummarySink::default()));
+    let mut sinks = Fanout::new();
+    sinks.push(Box::new(JsonlSink::create(dir.path())?));
+    sinks.push(Box::new(Shared(summary.clone())));
+    let progress = Rc::new(RefCell::new(ProgressSink::new(Timeline::LearnerSteps, file.run.iterations, agent.key_metric)));
+    sinks.push(Box::new(Shared(progress.clone())));
+    sinks.event(&format!("config: {}", file.name));
+
+    let AgentKind::Planner(mut planner) = agent.agent;
+    let result = run_planner(planner.as_mut(), file.run.iterations, &mut sinks, &STOP);
+    progress.borrow_mut().finish();
+    let (status, outcome, error) = match result {
+        Ok(o) => (o.status.as_str(), Some(o), None),
+        Err(e) => ("failed", None, Some(e.to_string())),
+    };
+    for (name, array) in planner.artifacts() {
+        npy::write_f64_2d(&dir.path().join(format!("{name}.npy")), &array).with_context(|| format!("writing {name}.npy"))?;
+    }
+    sinks.flush();
+    drop(sinks);
+    write_summary(&dir, &file, &env, &agent.kind_name, planner.as_ref(), status, outcome, error.as_deref(), &summary.borrow())?;
+    match (error, outcome.map(|o| o.status)) {
+        (Some(e), _) => {
+            eprintln!("error: run failed: {e}");
+            Ok(exit::FAILED)
+        }
+        (None, Some(Status::Interrupted)) => Ok(exit::INTERRUPTED),
+        _ => {
+            if let Some(v) = summary.borrow().last.get(agent.key_metric) {
+                eprintln!("done: {} = {v:.6e}", agent.key_metric);
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn write_summary(
+    dir: &RunDir,
+    file: &ExperimentFile,
+    env: &ResolvedEnv,
+    agent: &str,
+    planner: &dyn Planner,
+    status: &str,
+    outcome: Option<Outcome>,
+    error: Option<&str>,
+    summary: &SummarySink,
+) -> anyhow::Result<()> {
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        m.insert(k.to_string(), v);
+    };
+    put("status", status.into());
+    put("name", file.name.clone().into());
+    put("seed", file.seed.into());
+    put("env", env.id.clone().into());
+    put("agent", agent.into());
+    put("env_steps", outcome.map_or(0, |o| o.env_steps).into());
+    put("learner_steps", planner.iterations().into());
+    put("wall_secs", outcome.map_or(serde_json::Value::Null, |o| o.wall_secs.into()));
+    put("final_params_sha256", sha256_hex(&planner.snapshot().canonical_bytes()).into());
+    put("mirrorflow_version", VERSION.into());
+    put("git_commit", GIT_COMMIT.into());
+    if let Some(e) = error {
+        put("error", e.into());
+    }
+    for (k, v) in &summary.last {
+        m.insert(k.clone(), serde_json::Number::from_f64(*v).map_or_else(|| v.to_string().into(), serde_json::Value::Number));
+    }
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(m))?;
+    dir.write("summary.json", format!("{text}\n").as_bytes())?;
+    Ok(())
+}
