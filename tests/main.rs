@@ -1,1 +1,11 @@
-//! placeholder
+//! mirrorflow's integration tests: one binary, run against the real `mirrorflow` executable.
+//!
+//! * `layering`: the dependency rules R1–R8 of `architecture.md`, from `cargo metadata`.
+//! * `cli`: the CLI end to end — train, check, errors, determinism, run directories, Ctrl-C.
+//! * `gym_conformance`: native classic-control envs against *live* gymnasium (the project venv
+//!   `.venv/`, made by `scripts/test`), and the committed recordings against a fresh recording.
+
+mod cli;
+mod common;
+mod gym_conformance;
+mod layering;

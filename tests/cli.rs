@@ -1,0 +1,247 @@
+//! The `mirrorflow` CLI end to end, on the real binary.
+
+use crate::common::{bin, json, mirrorflow, repo_root, stderr, wait_with_deadline};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+const DEFAULT: &str = "experiments/tabular/mdvi_garnet.toml";
+
+/// Value documented in experiments/tabular/mdvi_garnet.toml for the shipped config.
+const DOCUMENTED_Q_ERROR: f64 = 9.0e-4;
+
+fn train(run_dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["train", DEFAULT, "--run-dir", run_dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    mirrorflow(&args)
+}
+
+/// The metric stream without wall-clock fields (`wall_secs`, `system/*`).
+fn metric_stream(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let obj = v.as_object_mut().unwrap();
+            obj.retain(|k, _| k != "wall_secs" && !k.starts_with("system/"));
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn default_job_completes_with_documented_error() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("run");
+    let out = train(&dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = json(&dir.join("summary.json"));
+    assert_eq!(s["status"], "completed");
+    assert_eq!(s["learner_steps"], 300);
+    let q = s["tabular/q_error_inf"].as_f64().unwrap();
+    assert!((q - DOCUMENTED_Q_ERROR).abs() < 0.05 * DOCUMENTED_Q_ERROR, "q_error_inf {q}");
+    assert_eq!(s["final_params_sha256"].as_str().unwrap().len(), 64);
+    for f in ["config.toml", "metrics.jsonl", "q.npy", "policy.npy", "events.log"] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let q = mirrorflow_telemetry::npy::read_f64_2d(&dir.join("q.npy")).unwrap();
+    let p = mirrorflow_telemetry::npy::read_f64_2d(&dir.join("policy.npy")).unwrap();
+    assert_eq!((q.rows, q.cols, p.rows, p.cols), (100, 4, 100, 4));
+    assert!(p.data.chunks(4).all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    assert_eq!(metric_stream(&dir).len(), 300);
+    assert!(stderr(&out).contains("learner_steps 300/300"), "no progress line: {}", stderr(&out));
+
+    // The resolved config reproduces the run bit for bit.
+    let again = t.path().join("again");
+    let out = mirrorflow(&["train", dir.join("config.toml").to_str().unwrap(), "--run-dir", again.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(metric_stream(&dir), metric_stream(&again));
+    assert_eq!(json(&again.join("summary.json"))["final_params_sha256"], s["final_params_sha256"]);
+}
+
+#[test]
+fn unregularized_is_exact_value_iteration() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("vi");
+    let out = train(&dir, &["--set", "agent.lambda=0", "--set", "agent.tau=0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = json(&dir.join("summary.json"));
+    assert_eq!(s["status"], "completed");
+    assert!(s["tabular/q_error_inf"].as_f64().unwrap() < 1e-6);
+}
+
+#[test]
+fn same_seed_same_metrics_different_seed_different() {
+    let t = tempfile::tempdir().unwrap();
+    let noisy = ["--set", "agent.noise={kind = \"gaussian\", sigma = 0.5}", "--set", "run.iterations=60"];
+    let run = |name: &str, seed: &str| {
+        let dir = t.path().join(name);
+        let mut a = noisy.to_vec();
+        a.extend(["--seed", seed]);
+        let out = train(&dir, &a);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dir
+    };
+    let (a, b, c) = (run("a", "3"), run("b", "3"), run("c", "4"));
+    assert_eq!(metric_stream(&a), metric_stream(&b));
+    assert_ne!(metric_stream(&a), metric_stream(&c));
+}
+
+fn check_fails(extra: &[&str], needle: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let runs = t.path().join("runs");
+    let mut args = vec!["check", DEFAULT, "--set"];
+    let set = format!("run.runs_dir=\"{}\"", runs.display());
+    args.push(&set);
+    args.extend_from_slice(extra);
+    let out = mirrorflow(&args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    assert!(stderr(&out).contains(needle), "{args:?}: expected `{needle}` in:\n{}", stderr(&out));
+    // train with the same problem writes nothing either
+    args[0] = "train";
+    let out = mirrorflow(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!runs.exists(), "a failed config must not create a run directory");
+}
+
+#[test]
+fn config_errors_exit_2_naming_the_problem() {
+    check_fails(&["--set", "agent.lamda=0.5"], "unknown field `lamda`");
+    check_fails(&["--set", "agent.lamda=0.5"], "did you mean `lambda`?");
+    check_fails(&["--set", "agent.lambda=-0.1"], "lambda = -0.1: must be >= 0");
+    check_fails(&["--set", "env.id=\"garnett\""], "no such environment; did you mean `garnet`?");
+    check_fails(&["--set", "env.id=\"tabular-file\""], "unknown field `");
+    check_fails(&["--set", "agent.m=0"], "m = 0: must be >= 1");
+    check_fails(&["--set", "env.gamma=1.5"], "gamma = 1.5: must be in [0, 1)");
+    check_fails(&["--set", "agent.form=\"da\"", "--set", "agent.m=2"], "m = 2: must be 1 for form");
+    check_fails(&["--set", "lambda"], "expected KEY.PATH=VALUE");
+}
+
+#[test]
+fn missing_env_section_and_file() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = t.path().join("x.toml");
+    std::fs::write(&cfg, "[agent]\nkind = \"mdvi\"\n").unwrap();
+    let out = mirrorflow(&["check", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no [env] section"), "{}", stderr(&out));
+    let out = mirrorflow(&["check", "no/such/file.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no/such/file.toml: cannot read the config"));
+    let ok = mirrorflow(&["check", DEFAULT]);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("OK"));
+}
+
+#[test]
+fn user_json_mdp_trains_and_bad_rows_are_named() {
+    let t = tempfile::tempdir().unwrap();
+    let model = t.path().join("mdp.json");
+    std::fs::write(
+        &model,
+        r#"{"num_states": 2, "num_actions": 2, "gamma": 0.9,
+            "transitions": [[0,0,0,1.0],[0,1,1,0.8],[0,1,0,0.2],[1,0,0,1.0],[1,1,1,1.0]],
+            "rewards": [[0.0,0.0],[0.0,1.0]]}"#,
+    )
+    .unwrap();
+    let cfg = t.path().join("file.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name = \"mine\"\n[env]\nid = \"tabular-file\"\npath = \"{}\"\n[agent]\nkind = \"mdvi\"\nlambda = 0.0\ntau = 0.0\n[run]\niterations = 200\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let dir = t.path().join("run");
+    let out = mirrorflow(&["train", cfg.to_str().unwrap(), "--run-dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = json(&dir.join("summary.json"));
+    assert!(s["tabular/q_error_inf"].as_f64().unwrap() < 1e-9);
+    // optimal: always take action 1; v(1) = 1/(1 − 0.9) = 10
+    let q = mirrorflow_telemetry::npy::read_f64_2d(&dir.join("q.npy")).unwrap();
+    assert!((q.data[3] - 10.0).abs() < 1e-6, "{:?}", q.data);
+
+    std::fs::write(&model, std::fs::read_to_string(&model).unwrap().replace("[0,1,0,0.2]", "[0,1,0,0.3]")).unwrap();
+    let out = mirrorflow(&["check", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("mdp.json") && e.contains("state 0, action 1 sum to 1.1") && e.contains("rows [1, 2]"), "{e}");
+}
+
+#[test]
+fn existing_run_dir_is_never_overwritten() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("precious.txt"), "keep").unwrap();
+    let out = train(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("already exists and is not empty"));
+    assert_eq!(std::fs::read_to_string(dir.join("precious.txt")).unwrap(), "keep");
+    // default naming: two runs into the same runs_dir get two directories
+    let runs = t.path().join("runs");
+    let set = format!("run.runs_dir=\"{}\"", runs.display());
+    for _ in 0..2 {
+        let out = mirrorflow(&["train", DEFAULT, "--set", &set, "--set", "run.iterations=5"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 2);
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_everything_flushed() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("run");
+    let child = bin()
+        .args([
+            "train",
+            DEFAULT,
+            "--run-dir",
+            dir.to_str().unwrap(),
+            "--set",
+            "env.num_states=3000",
+            "--set",
+            "run.iterations=100000000",
+            "--set",
+            "agent.eval_every=1000000000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait until it is iterating
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !dir.join("metrics.jsonl").exists() || std::fs::metadata(dir.join("metrics.jsonl")).unwrap().len() == 0 {
+        assert!(std::time::Instant::now() < deadline, "run did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = wait_with_deadline(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let s = json(&dir.join("summary.json"));
+    assert_eq!(s["status"], "interrupted");
+    let k = s["learner_steps"].as_u64().unwrap();
+    assert!(k > 0 && k < 100_000_000);
+    // the final evaluation ran on the last iterate, and every iteration is in the stream
+    assert!(s["tabular/q_error_inf"].as_f64().is_some());
+    let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    assert!(lines.lines().count() as u64 >= k);
+    assert!(dir.join("q.npy").exists());
+    let _ = repo_root();
+}
+
+#[test]
+fn envs_and_agents_are_listed() {
+    let out = mirrorflow(&["envs"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for id in ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1", "garnet", "gridworld", "chain", "riverswim", "layered", "tabular-file"] {
+        assert!(text.contains(id), "{id} missing from `mirrorflow envs`");
+    }
+    assert!(text.contains("action: Discrete(2)"));
+    let out = mirrorflow(&["agents"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mdvi"));
+}
