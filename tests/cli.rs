@@ -40,24 +40,49 @@ fn default_job_completes_with_documented_error() {
     assert_eq!(s["status"], "completed");
     assert_eq!(s["learner_steps"], 300);
     let q = s["tabular/q_error_inf"].as_f64().unwrap();
-    assert!((q - DOCUMENTED_Q_ERROR).abs() < 0.05 * DOCUMENTED_Q_ERROR, "q_error_inf {q}");
+    assert!(
+        (q - DOCUMENTED_Q_ERROR).abs() < 0.05 * DOCUMENTED_Q_ERROR,
+        "q_error_inf {q}"
+    );
     assert_eq!(s["final_params_sha256"].as_str().unwrap().len(), 64);
-    for f in ["config.toml", "metrics.jsonl", "q.npy", "policy.npy", "events.log"] {
+    for f in [
+        "config.toml",
+        "metrics.jsonl",
+        "q.npy",
+        "policy.npy",
+        "events.log",
+    ] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
     let q = mirrorflow_telemetry::npy::read_f64_2d(&dir.join("q.npy")).unwrap();
     let p = mirrorflow_telemetry::npy::read_f64_2d(&dir.join("policy.npy")).unwrap();
     assert_eq!((q.rows, q.cols, p.rows, p.cols), (100, 4, 100, 4));
-    assert!(p.data.chunks(4).all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    assert!(
+        p.data
+            .chunks(4)
+            .all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12)
+    );
     assert_eq!(metric_stream(&dir).len(), 300);
-    assert!(stderr(&out).contains("learner_steps 300/300"), "no progress line: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("learner_steps 300/300"),
+        "no progress line: {}",
+        stderr(&out)
+    );
 
     // The resolved config reproduces the run bit for bit.
     let again = t.path().join("again");
-    let out = mirrorflow(&["train", dir.join("config.toml").to_str().unwrap(), "--run-dir", again.to_str().unwrap()]);
+    let out = mirrorflow(&[
+        "train",
+        dir.join("config.toml").to_str().unwrap(),
+        "--run-dir",
+        again.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(metric_stream(&dir), metric_stream(&again));
-    assert_eq!(json(&again.join("summary.json"))["final_params_sha256"], s["final_params_sha256"]);
+    assert_eq!(
+        json(&again.join("summary.json"))["final_params_sha256"],
+        s["final_params_sha256"]
+    );
 }
 
 #[test]
@@ -74,7 +99,12 @@ fn unregularized_is_exact_value_iteration() {
 #[test]
 fn same_seed_same_metrics_different_seed_different() {
     let t = tempfile::tempdir().unwrap();
-    let noisy = ["--set", "agent.noise={kind = \"gaussian\", sigma = 0.5}", "--set", "run.iterations=60"];
+    let noisy = [
+        "--set",
+        "agent.noise={kind = \"gaussian\", sigma = 0.5}",
+        "--set",
+        "run.iterations=60",
+    ];
     let run = |name: &str, seed: &str| {
         let dir = t.path().join(name);
         let mut a = noisy.to_vec();
@@ -97,24 +127,43 @@ fn check_fails(extra: &[&str], needle: &str) {
     args.extend_from_slice(extra);
     let out = mirrorflow(&args);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-    assert!(stderr(&out).contains(needle), "{args:?}: expected `{needle}` in:\n{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(needle),
+        "{args:?}: expected `{needle}` in:\n{}",
+        stderr(&out)
+    );
     // train with the same problem writes nothing either
     args[0] = "train";
     let out = mirrorflow(&args);
     assert_eq!(out.status.code(), Some(2));
-    assert!(!runs.exists(), "a failed config must not create a run directory");
+    assert!(
+        !runs.exists(),
+        "a failed config must not create a run directory"
+    );
 }
 
 #[test]
 fn config_errors_exit_2_naming_the_problem() {
     check_fails(&["--set", "agent.lamda=0.5"], "unknown field `lamda`");
     check_fails(&["--set", "agent.lamda=0.5"], "did you mean `lambda`?");
-    check_fails(&["--set", "agent.lambda=-0.1"], "lambda = -0.1: must be >= 0");
-    check_fails(&["--set", "env.id=\"garnett\""], "no such environment; did you mean `garnet`?");
+    check_fails(
+        &["--set", "agent.lambda=-0.1"],
+        "lambda = -0.1: must be >= 0",
+    );
+    check_fails(
+        &["--set", "env.id=\"garnett\""],
+        "no such environment; did you mean `garnet`?",
+    );
     check_fails(&["--set", "env.id=\"tabular-file\""], "unknown field `");
     check_fails(&["--set", "agent.m=0"], "m = 0: must be >= 1");
-    check_fails(&["--set", "env.gamma=1.5"], "gamma = 1.5: must be in [0, 1)");
-    check_fails(&["--set", "agent.form=\"da\"", "--set", "agent.m=2"], "m = 2: must be 1 for form");
+    check_fails(
+        &["--set", "env.gamma=1.5"],
+        "gamma = 1.5: must be in [0, 1)",
+    );
+    check_fails(
+        &["--set", "agent.form=\"da\"", "--set", "agent.m=2"],
+        "m = 2: must be 1 for form",
+    );
     check_fails(&["--set", "lambda"], "expected KEY.PATH=VALUE");
 }
 
@@ -125,7 +174,11 @@ fn missing_env_section_and_file() {
     std::fs::write(&cfg, "[agent]\nkind = \"mdvi\"\n").unwrap();
     let out = mirrorflow(&["check", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no [env] section"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no [env] section"),
+        "{}",
+        stderr(&out)
+    );
     let out = mirrorflow(&["check", "no/such/file.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no/such/file.toml: cannot read the config"));
@@ -155,7 +208,12 @@ fn user_json_mdp_trains_and_bad_rows_are_named() {
     )
     .unwrap();
     let dir = t.path().join("run");
-    let out = mirrorflow(&["train", cfg.to_str().unwrap(), "--run-dir", dir.to_str().unwrap()]);
+    let out = mirrorflow(&[
+        "train",
+        cfg.to_str().unwrap(),
+        "--run-dir",
+        dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let s = json(&dir.join("summary.json"));
     assert!(s["tabular/q_error_inf"].as_f64().unwrap() < 1e-9);
@@ -163,11 +221,22 @@ fn user_json_mdp_trains_and_bad_rows_are_named() {
     let q = mirrorflow_telemetry::npy::read_f64_2d(&dir.join("q.npy")).unwrap();
     assert!((q.data[3] - 10.0).abs() < 1e-6, "{:?}", q.data);
 
-    std::fs::write(&model, std::fs::read_to_string(&model).unwrap().replace("[0,1,0,0.2]", "[0,1,0,0.3]")).unwrap();
+    std::fs::write(
+        &model,
+        std::fs::read_to_string(&model)
+            .unwrap()
+            .replace("[0,1,0,0.2]", "[0,1,0,0.3]"),
+    )
+    .unwrap();
     let out = mirrorflow(&["check", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let e = stderr(&out);
-    assert!(e.contains("mdp.json") && e.contains("state 0, action 1 sum to 1.1") && e.contains("rows [1, 2]"), "{e}");
+    assert!(
+        e.contains("mdp.json")
+            && e.contains("state 0, action 1 sum to 1.1")
+            && e.contains("rows [1, 2]"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -179,7 +248,10 @@ fn existing_run_dir_is_never_overwritten() {
     let out = train(&dir, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("already exists and is not empty"));
-    assert_eq!(std::fs::read_to_string(dir.join("precious.txt")).unwrap(), "keep");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("precious.txt")).unwrap(),
+        "keep"
+    );
     // default naming: two runs into the same runs_dir get two directories
     let runs = t.path().join("runs");
     let set = format!("run.runs_dir=\"{}\"", runs.display());
@@ -213,11 +285,16 @@ fn ctrl_c_stops_cleanly_with_everything_flushed() {
         .unwrap();
     // wait until it is iterating
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !dir.join("metrics.jsonl").exists() || std::fs::metadata(dir.join("metrics.jsonl")).unwrap().len() == 0 {
+    while !dir.join("metrics.jsonl").exists()
+        || std::fs::metadata(dir.join("metrics.jsonl")).unwrap().len() == 0
+    {
         assert!(std::time::Instant::now() < deadline, "run did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = wait_with_deadline(child, Duration::from_secs(60));
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
@@ -238,7 +315,19 @@ fn envs_and_agents_are_listed() {
     let out = mirrorflow(&["envs"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for id in ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1", "garnet", "gridworld", "chain", "riverswim", "layered", "tabular-file"] {
+    for id in [
+        "CartPole-v1",
+        "Pendulum-v1",
+        "MountainCar-v0",
+        "MountainCarContinuous-v0",
+        "Acrobot-v1",
+        "garnet",
+        "gridworld",
+        "chain",
+        "riverswim",
+        "layered",
+        "tabular-file",
+    ] {
         assert!(text.contains(id), "{id} missing from `mirrorflow envs`");
     }
     assert!(text.contains("action: Discrete(2)"));

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The `mirrorflow` binary under test.
@@ -38,7 +41,12 @@ pub fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
 
 /// Runs `mirrorflow ARGS` (60 s limit).
 pub fn mirrorflow(args: &[&str]) -> Output {
-    let child = bin().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_with_deadline(child, Duration::from_secs(60))
 }
 
@@ -49,7 +57,10 @@ pub fn stderr(o: &Output) -> String {
 
 /// Parses a JSON file.
 pub fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 /// The Python interpreter of the project venv (`MIRRORFLOW_PYTHON` overrides). Fails with a

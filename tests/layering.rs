@@ -33,7 +33,12 @@ fn violations(pkgs: &[Pkg]) -> Vec<String> {
     for p in pkgs {
         let Some(me) = ws(&p.name) else { continue };
         let runtime_deps: Vec<&Dep> = p.deps.iter().filter(|d| d.kind != "dev").collect();
-        let mut bad = |rule: &str, d: &Dep, why: &str| out.push(format!("{rule}: {} depends on {} ({}): {why}", p.name, d.name, d.kind));
+        let mut bad = |rule: &str, d: &Dep, why: &str| {
+            out.push(format!(
+                "{rule}: {} depends on {} ({}): {why}",
+                p.name, d.name, d.kind
+            ))
+        };
         for d in &runtime_deps {
             let dep_ws = ws(&d.name);
             match me {
@@ -46,21 +51,34 @@ fn violations(pkgs: &[Pkg]) -> Vec<String> {
                     }
                 }
                 m if m.starts_with("env-") => {
-                    if dep_ws.is_some_and(|w| w != "core") || HEAVY.iter().any(|h| is_heavy(&d.name, h)) {
+                    if dep_ws.is_some_and(|w| w != "core")
+                        || HEAVY.iter().any(|h| is_heavy(&d.name, h))
+                    {
                         bad("R2", d, "envs depend on core only");
                     }
                 }
                 m if m.starts_with("agent-") => {
                     if dep_ws.is_some_and(|w| !matches!(w, "core" | "math" | "nn")) {
-                        bad("R3", d, "agents depend on core, math and nn only (envs as dev-dependencies)");
+                        bad(
+                            "R3",
+                            d,
+                            "agents depend on core, math and nn only (envs as dev-dependencies)",
+                        );
                     }
-                    if ["timely", "pyo3", "rerun"].iter().any(|h| is_heavy(&d.name, h)) {
+                    if ["timely", "pyo3", "rerun"]
+                        .iter()
+                        .any(|h| is_heavy(&d.name, h))
+                    {
                         bad("R3", d, "agents never see the runtime, pyo3 or rerun");
                     }
                 }
                 "runtime" => {
                     if dep_ws.is_some_and(|w| !matches!(w, "core" | "replay")) {
-                        bad("R5", d, "the runtime depends on core, replay and timely only");
+                        bad(
+                            "R5",
+                            d,
+                            "the runtime depends on core, replay and timely only",
+                        );
                     }
                 }
                 "telemetry" => {
@@ -110,7 +128,11 @@ fn metadata() -> Vec<Pkg> {
         .current_dir(crate::common::repo_root())
         .output()
         .expect("cargo metadata");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["packages"]
         .as_array()
@@ -134,8 +156,15 @@ fn metadata() -> Vec<Pkg> {
 #[test]
 fn workspace_obeys_the_dependency_rules() {
     let pkgs = metadata();
-    assert!(pkgs.iter().any(|p| p.name == "mirrorflow-core"), "metadata lists no mirrorflow-core");
-    assert!(pkgs.len() >= 8, "expected the whole workspace, got {} packages", pkgs.len());
+    assert!(
+        pkgs.iter().any(|p| p.name == "mirrorflow-core"),
+        "metadata lists no mirrorflow-core"
+    );
+    assert!(
+        pkgs.len() >= 8,
+        "expected the whole workspace, got {} packages",
+        pkgs.len()
+    );
     let v = violations(&pkgs);
     assert!(v.is_empty(), "dependency rules broken:\n{}", v.join("\n"));
 }
@@ -144,26 +173,63 @@ fn workspace_obeys_the_dependency_rules() {
 fn the_checker_catches_each_rule() {
     let pkg = |name: &str, deps: &[(&str, &str)]| Pkg {
         name: name.into(),
-        deps: deps.iter().map(|(n, k)| Dep { name: n.to_string(), kind: k.to_string() }).collect(),
+        deps: deps
+            .iter()
+            .map(|(n, k)| Dep {
+                name: n.to_string(),
+                kind: k.to_string(),
+            })
+            .collect(),
     };
     let cases = [
-        (pkg("mirrorflow-core", &[("mirrorflow-math", "normal")]), "R1"),
+        (
+            pkg("mirrorflow-core", &[("mirrorflow-math", "normal")]),
+            "R1",
+        ),
         (pkg("mirrorflow-math", &[("timely", "normal")]), "R1"),
-        (pkg("mirrorflow-env-classic", &[("mirrorflow-math", "normal")]), "R2"),
-        (pkg("mirrorflow-agent-sac", &[("mirrorflow-runtime", "normal")]), "R3"),
+        (
+            pkg("mirrorflow-env-classic", &[("mirrorflow-math", "normal")]),
+            "R2",
+        ),
+        (
+            pkg("mirrorflow-agent-sac", &[("mirrorflow-runtime", "normal")]),
+            "R3",
+        ),
         (pkg("mirrorflow-agent-sac", &[("rerun", "normal")]), "R3"),
         (pkg("mirrorflow-runtime", &[("burn", "normal")]), "R4"),
-        (pkg("mirrorflow-runtime", &[("mirrorflow-env-classic", "normal")]), "R5"),
-        (pkg("mirrorflow-telemetry", &[("mirrorflow-runtime", "normal")]), "R6"),
+        (
+            pkg(
+                "mirrorflow-runtime",
+                &[("mirrorflow-env-classic", "normal")],
+            ),
+            "R5",
+        ),
+        (
+            pkg("mirrorflow-telemetry", &[("mirrorflow-runtime", "normal")]),
+            "R6",
+        ),
         (pkg("mirrorflow-envx", &[("pyo3", "normal")]), "R6"),
         (pkg("mirrorflow-runtime", &[("anyhow", "normal")]), "R7"),
-        (pkg("mirrorflow-agent-sac", &[("mirrorflow-testkit", "normal")]), "R8"),
+        (
+            pkg("mirrorflow-agent-sac", &[("mirrorflow-testkit", "normal")]),
+            "R8",
+        ),
     ];
     for (p, rule) in cases {
         let v = violations(std::slice::from_ref(&p));
-        assert!(v.iter().any(|l| l.starts_with(rule)), "{rule} not caught for {p:?}: {v:?}");
+        assert!(
+            v.iter().any(|l| l.starts_with(rule)),
+            "{rule} not caught for {p:?}: {v:?}"
+        );
     }
     // allowed: envs and testkit as dev-dependencies of an agent
-    let ok = pkg("mirrorflow-agent-x", &[("mirrorflow-env-tabular", "dev"), ("mirrorflow-testkit", "dev"), ("mirrorflow-math", "normal")]);
+    let ok = pkg(
+        "mirrorflow-agent-x",
+        &[
+            ("mirrorflow-env-tabular", "dev"),
+            ("mirrorflow-testkit", "dev"),
+            ("mirrorflow-math", "normal"),
+        ],
+    );
     assert!(violations(&[ok]).is_empty());
 }

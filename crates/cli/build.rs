@@ -11,7 +11,11 @@ fn main() {
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=MIRRORFLOW_GIT_COMMIT={commit}");
-    for p in ["../../.git/HEAD", "../../.git/refs/heads", "../../.git/packed-refs"] {
+    for p in [
+        "../../.git/HEAD",
+        "../../.git/refs/heads",
+        "../../.git/packed-refs",
+    ] {
         println!("cargo:rerun-if-changed={p}");
     }
 }

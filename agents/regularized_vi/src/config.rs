@@ -49,7 +49,14 @@ pub struct MdviConfig {
 
 impl Default for MdviConfig {
     fn default() -> Self {
-        Self { lambda: 1.0, tau: 0.01, m: 1, form: Form::Md, noise: Noise::None, eval_every: 1 }
+        Self {
+            lambda: 1.0,
+            tau: 0.01,
+            m: 1,
+            form: Form::Md,
+            noise: Noise::None,
+            eval_every: 1,
+        }
     }
 }
 
@@ -66,17 +73,29 @@ pub struct ConfigError {
 }
 
 fn err(field: &'static str, value: impl ToString, expected: &str) -> ConfigError {
-    ConfigError { field, value: value.to_string(), expected: expected.to_string() }
+    ConfigError {
+        field,
+        value: value.to_string(),
+        expected: expected.to_string(),
+    }
 }
 
 impl MdviConfig {
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
-            return Err(err("lambda", self.lambda, "must be >= 0 and finite (0 disables the KL term)"));
+            return Err(err(
+                "lambda",
+                self.lambda,
+                "must be >= 0 and finite (0 disables the KL term)",
+            ));
         }
         if !(self.tau >= 0.0 && self.tau.is_finite()) {
-            return Err(err("tau", self.tau, "must be >= 0 and finite (0 disables the entropy term)"));
+            return Err(err(
+                "tau",
+                self.tau,
+                "must be >= 0 and finite (0 disables the entropy term)",
+            ));
         }
         if self.m == 0 {
             return Err(err("m", self.m, "must be >= 1"));
@@ -84,21 +103,33 @@ impl MdviConfig {
         if self.eval_every == 0 {
             return Err(err("eval_every", self.eval_every, "must be >= 1"));
         }
-        if let Noise::Gaussian { sigma } = self.noise {
-            if !(sigma >= 0.0 && sigma.is_finite()) {
-                return Err(err("noise.sigma", sigma, "must be >= 0 and finite"));
-            }
+        if let Noise::Gaussian { sigma } = self.noise
+            && !(sigma >= 0.0 && sigma.is_finite())
+        {
+            return Err(err("noise.sigma", sigma, "must be >= 0 and finite"));
         }
         if self.form != Form::Md {
             if self.m != 1 {
-                return Err(err("m", self.m, "must be 1 for form = \"da\" or \"munchausen\" (use form = \"md\" for m > 1)"));
+                return Err(err(
+                    "m",
+                    self.m,
+                    "must be 1 for form = \"da\" or \"munchausen\" (use form = \"md\" for m > 1)",
+                ));
             }
             if self.noise != Noise::None {
-                return Err(err("noise", "gaussian", "the error model is available with form = \"md\" only"));
+                return Err(err(
+                    "noise",
+                    "gaussian",
+                    "the error model is available with form = \"md\" only",
+                ));
             }
         }
         if self.form == Form::Da && self.lambda + self.tau == 0.0 {
-            return Err(err("form", "da", "needs lambda + tau > 0 (with both 0 it divides by zero; use form = \"md\")"));
+            return Err(err(
+                "form",
+                "da",
+                "needs lambda + tau > 0 (with both 0 it divides by zero; use form = \"md\")",
+            ));
         }
         Ok(())
     }
@@ -110,10 +141,21 @@ mod tests {
 
     #[test]
     fn validation_names_fields() {
-        let e = MdviConfig { lambda: -1.0, ..Default::default() }.validate().unwrap_err();
+        let e = MdviConfig {
+            lambda: -1.0,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
         assert_eq!(e.field, "lambda");
         assert!(e.to_string().starts_with("lambda = -1: must be >= 0"));
-        let e = MdviConfig { form: Form::Da, m: 2, ..Default::default() }.validate().unwrap_err();
+        let e = MdviConfig {
+            form: Form::Da,
+            m: 2,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
         assert_eq!(e.field, "m");
         assert!(MdviConfig::default().validate().is_ok());
     }

@@ -17,7 +17,9 @@ pub const RESIDUAL: f64 = 1e-12;
 pub fn evaluate(mdp: &TabularMdp, policy: &[f64]) -> Vec<f64> {
     let (s_n, a_n, gamma) = (mdp.num_states(), mdp.num_actions(), mdp.gamma());
     let r = mdp.rewards();
-    let r_pi: Vec<f64> = (0..s_n).map(|s| (0..a_n).map(|a| policy[s * a_n + a] * r[s * a_n + a]).sum()).collect();
+    let r_pi: Vec<f64> = (0..s_n)
+        .map(|s| (0..a_n).map(|a| policy[s * a_n + a] * r[s * a_n + a]).sum())
+        .collect();
     let v = if s_n <= DENSE_LIMIT {
         let mut m = vec![0.0; s_n * s_n];
         for s in 0..s_n {
@@ -57,7 +59,11 @@ fn iterate_values(mdp: &TabularMdp, policy: &[f64], r_pi: &[f64], mut v: Vec<f64
         mdp.expect(&v, &mut pv);
         let mut delta = 0.0f64;
         for s in 0..s_n {
-            let nv = r_pi[s] + gamma * (0..a_n).map(|a| policy[s * a_n + a] * pv[s * a_n + a]).sum::<f64>();
+            let nv = r_pi[s]
+                + gamma
+                    * (0..a_n)
+                        .map(|a| policy[s * a_n + a] * pv[s * a_n + a])
+                        .sum::<f64>();
             delta = delta.max((nv - v[s]).abs());
             v[s] = nv;
         }
@@ -108,7 +114,10 @@ pub fn optimal_q(mdp: &TabularMdp) -> Vec<f64> {
     let mut v = vec![0.0; s_n];
     for _ in 0..1_000_000 {
         for s in 0..s_n {
-            v[s] = q[s * a_n..(s + 1) * a_n].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            v[s] = q[s * a_n..(s + 1) * a_n]
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
         }
         let mut pv = vec![0.0; s_n * a_n];
         mdp.expect(&v, &mut pv);
@@ -127,7 +136,10 @@ pub fn optimal_q(mdp: &TabularMdp) -> Vec<f64> {
 
 /// `‖x − y‖∞`.
 pub fn sup_dist(x: &[f64], y: &[f64]) -> f64 {
-    x.iter().zip(y).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+    x.iter()
+        .zip(y)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
 }
 
 #[cfg(test)]
@@ -137,10 +149,19 @@ mod tests {
 
     #[test]
     fn dense_and_iterative_agree() {
-        let mdp = GarnetConfig { num_states: 60, num_actions: 3, branching: 4, ..Default::default() }.build().unwrap();
+        let mdp = GarnetConfig {
+            num_states: 60,
+            num_actions: 3,
+            branching: 4,
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
         let pi = vec![1.0 / 3.0; 180];
         let dense = evaluate(&mdp, &pi);
-        let r_pi: Vec<f64> = (0..60).map(|s| (0..3).map(|a| mdp.rewards()[s * 3 + a] / 3.0).sum()).collect();
+        let r_pi: Vec<f64> = (0..60)
+            .map(|s| (0..3).map(|a| mdp.rewards()[s * 3 + a] / 3.0).sum())
+            .collect();
         let v = iterate_values(&mdp, &pi, &r_pi, vec![0.0; 60]);
         let mut q = vec![0.0; 180];
         mdp.expect(&v, &mut q);
@@ -152,13 +173,23 @@ mod tests {
 
     #[test]
     fn optimal_q_is_a_fixed_point() {
-        let mdp = GarnetConfig { num_states: 40, ..Default::default() }.build().unwrap();
+        let mdp = GarnetConfig {
+            num_states: 40,
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
         let q = optimal_q(&mdp);
         let a_n = 4;
-        let v: Vec<f64> = q.chunks(a_n).map(|r| r.iter().copied().fold(f64::MIN, f64::max)).collect();
+        let v: Vec<f64> = q
+            .chunks(a_n)
+            .map(|r| r.iter().copied().fold(f64::MIN, f64::max))
+            .collect();
         let mut pv = vec![0.0; q.len()];
         mdp.expect(&v, &mut pv);
-        let residual = (0..q.len()).map(|k| (mdp.rewards()[k] + 0.9 * pv[k] - q[k]).abs()).fold(0.0, f64::max);
+        let residual = (0..q.len())
+            .map(|k| (mdp.rewards()[k] + 0.9 * pv[k] - q[k]).abs())
+            .fold(0.0, f64::max);
         assert!(residual < 1e-12, "{residual}");
     }
 }

@@ -22,7 +22,10 @@
 
 use crate::config::{Form, MdviConfig, Noise};
 use crate::evaluation::{evaluate, optimal_q, sup_dist};
-use mirrorflow_core::{Array2, Error, MetricSink, ParamSnapshot, Planner, Rng, TabularMdp, Tensor, TensorData, Timeline};
+use mirrorflow_core::{
+    Array2, Error, MetricSink, ParamSnapshot, Planner, Rng, TabularMdp, Tensor, TensorData,
+    Timeline,
+};
 use mirrorflow_math::softmax::{entropy, kl, log_softmax, lse};
 use std::sync::Arc;
 
@@ -100,7 +103,11 @@ impl Mdvi {
             let row = s * a_n..(s + 1) * a_n;
             let temp = match self.cfg.form {
                 Form::Md => {
-                    for (zi, (qi, lp)) in z.iter_mut().zip(self.state[row.clone()].iter().zip(&self.log_pi_prev[row.clone()])) {
+                    for (zi, (qi, lp)) in z.iter_mut().zip(
+                        self.state[row.clone()]
+                            .iter()
+                            .zip(&self.log_pi_prev[row.clone()]),
+                    ) {
                         *zi = if lambda > 0.0 { qi + lambda * lp } else { *qi };
                     }
                     lambda + tau
@@ -119,7 +126,11 @@ impl Mdvi {
     }
 
     fn backup(&mut self) {
-        let (s_n, a_n, gamma) = (self.mdp.num_states(), self.mdp.num_actions(), self.mdp.gamma());
+        let (s_n, a_n, gamma) = (
+            self.mdp.num_states(),
+            self.mdp.num_actions(),
+            self.mdp.gamma(),
+        );
         let (lambda, tau) = (self.cfg.lambda, self.cfg.tau);
         let r = self.mdp.rewards();
         match self.cfg.form {
@@ -149,11 +160,11 @@ impl Mdvi {
                         self.state[k] = r[k] + gamma * self.pv[k];
                     }
                 }
-                if let Noise::Gaussian { sigma } = self.cfg.noise {
-                    if sigma > 0.0 {
-                        for x in &mut self.state {
-                            *x += sigma * self.rng.normal();
-                        }
+                if let Noise::Gaussian { sigma } = self.cfg.noise
+                    && sigma > 0.0
+                {
+                    for x in &mut self.state {
+                        *x += sigma * self.rng.normal();
                     }
                 }
                 self.q.copy_from_slice(&self.state);
@@ -165,22 +176,38 @@ impl Mdvi {
                 }
                 self.mdp.expect(&self.v, &mut self.pv);
                 for k in 0..s_n * a_n {
-                    let bonus = if lambda > 0.0 { lambda * self.log_pi[k] } else { 0.0 };
+                    let bonus = if lambda > 0.0 {
+                        lambda * self.log_pi[k]
+                    } else {
+                        0.0
+                    };
                     self.state[k] = r[k] + bonus + gamma * self.pv[k];
                     self.q[k] = self.state[k] - bonus;
                 }
             }
             Form::Da => {
-                let (temp, beta) = if tau > 0.0 { (tau, lambda / (lambda + tau)) } else { (lambda, 1.0) };
+                let (temp, beta) = if tau > 0.0 {
+                    (tau, lambda / (lambda + tau))
+                } else {
+                    (lambda, 1.0)
+                };
                 for s in 0..s_n {
                     let cur = lse(&self.state[s * a_n..(s + 1) * a_n], temp);
-                    self.v[s] = if tau > 0.0 { (cur - beta * self.lse_prev[s]) / (1.0 - beta) } else { cur - self.lse_prev[s] };
+                    self.v[s] = if tau > 0.0 {
+                        (cur - beta * self.lse_prev[s]) / (1.0 - beta)
+                    } else {
+                        cur - self.lse_prev[s]
+                    };
                     self.lse_prev[s] = cur;
                 }
                 self.mdp.expect(&self.v, &mut self.pv);
                 for k in 0..s_n * a_n {
                     self.q[k] = r[k] + gamma * self.pv[k];
-                    self.state[k] = if tau > 0.0 { beta * self.state[k] + (1.0 - beta) * self.q[k] } else { self.state[k] + self.q[k] };
+                    self.state[k] = if tau > 0.0 {
+                        beta * self.state[k] + (1.0 - beta) * self.q[k]
+                    } else {
+                        self.state[k] + self.q[k]
+                    };
                 }
             }
         }
@@ -195,17 +222,42 @@ impl Mdvi {
             q.chunks(a_n)
                 .enumerate()
                 .map(|(s, row)| match pol {
-                    Some(p) => row.iter().zip(&p[s * a_n..(s + 1) * a_n]).map(|(x, y)| x * y).sum(),
+                    Some(p) => row
+                        .iter()
+                        .zip(&p[s * a_n..(s + 1) * a_n])
+                        .map(|(x, y)| x * y)
+                        .sum(),
                     None => row.iter().copied().fold(f64::NEG_INFINITY, f64::max),
                 })
                 .collect()
         };
         let v_pi = v(&q_pi, Some(&pi));
         let v_star = v(&q_star, None);
-        let ret: f64 = self.mdp.initial().iter().zip(&v_pi).map(|(a, b)| a * b).sum();
-        metrics.record(Timeline::LearnerSteps, self.k, "tabular/q_error_inf", sup_dist(&q_star, &q_pi));
-        metrics.record(Timeline::LearnerSteps, self.k, "tabular/v_error_inf", sup_dist(&v_star, &v_pi));
-        metrics.record(Timeline::LearnerSteps, self.k, "charts/expected_return", ret);
+        let ret: f64 = self
+            .mdp
+            .initial()
+            .iter()
+            .zip(&v_pi)
+            .map(|(a, b)| a * b)
+            .sum();
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "tabular/q_error_inf",
+            sup_dist(&q_star, &q_pi),
+        );
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "tabular/v_error_inf",
+            sup_dist(&v_star, &v_pi),
+        );
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "charts/expected_return",
+            ret,
+        );
         self.last_eval = Some(self.k);
     }
 }
@@ -217,7 +269,10 @@ impl Planner for Mdvi {
         self.greedy_step();
         self.backup();
         if self.q.iter().any(|x| !x.is_finite()) {
-            return Err(Error::Learner(format!("q-values became non-finite at iteration {}", self.k)));
+            return Err(Error::Learner(format!(
+                "q-values became non-finite at iteration {}",
+                self.k
+            )));
         }
         let a_n = self.mdp.num_actions();
         let s_n = self.mdp.num_states() as f64;
@@ -230,10 +285,25 @@ impl Planner for Mdvi {
             ent += entropy(&p);
             kl_sum += kl(&p, lp, lq);
         }
-        metrics.record(Timeline::LearnerSteps, self.k, "tabular/q_change_inf", sup_dist(&self.q, &q_prev));
-        metrics.record(Timeline::LearnerSteps, self.k, "tabular/policy_entropy", ent / s_n);
-        metrics.record(Timeline::LearnerSteps, self.k, "tabular/kl_to_previous", kl_sum / s_n);
-        if self.k % self.cfg.eval_every == 0 {
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "tabular/q_change_inf",
+            sup_dist(&self.q, &q_prev),
+        );
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "tabular/policy_entropy",
+            ent / s_n,
+        );
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "tabular/kl_to_previous",
+            kl_sum / s_n,
+        );
+        if self.k.is_multiple_of(self.cfg.eval_every) {
             self.record_evaluation(metrics);
         }
         Ok(())
@@ -255,8 +325,16 @@ impl Planner for Mdvi {
         ParamSnapshot {
             version: self.k,
             tensors: vec![
-                Tensor { name: "q".into(), shape: shape.clone(), data: TensorData::F64(self.q.clone()) },
-                Tensor { name: "log_policy".into(), shape, data: TensorData::F64(self.log_pi.clone()) },
+                Tensor {
+                    name: "q".into(),
+                    shape: shape.clone(),
+                    data: TensorData::F64(self.q.clone()),
+                },
+                Tensor {
+                    name: "log_policy".into(),
+                    shape,
+                    data: TensorData::F64(self.log_pi.clone()),
+                },
             ],
         }
     }
@@ -264,8 +342,22 @@ impl Planner for Mdvi {
     fn artifacts(&self) -> Vec<(String, Array2)> {
         let (rows, cols) = (self.mdp.num_states(), self.mdp.num_actions());
         vec![
-            ("q".into(), Array2 { rows, cols, data: self.q.clone() }),
-            ("policy".into(), Array2 { rows, cols, data: self.policy() }),
+            (
+                "q".into(),
+                Array2 {
+                    rows,
+                    cols,
+                    data: self.q.clone(),
+                },
+            ),
+            (
+                "policy".into(),
+                Array2 {
+                    rows,
+                    cols,
+                    data: self.policy(),
+                },
+            ),
         ]
     }
 }
@@ -277,7 +369,13 @@ mod tests {
     use mirrorflow_env_tabular::garnet::GarnetConfig;
 
     fn cfg(lambda: f64, tau: f64, form: Form) -> MdviConfig {
-        MdviConfig { lambda, tau, form, eval_every: 1_000_000, ..Default::default() }
+        MdviConfig {
+            lambda,
+            tau,
+            form,
+            eval_every: 1_000_000,
+            ..Default::default()
+        }
     }
 
     /// Random MDP of spec T2: rewards U(0,1), each row of P a uniform draw from the simplex.
@@ -301,7 +399,17 @@ mod tests {
     }
 
     fn one_state(gamma: f64) -> Arc<TabularMdp> {
-        Arc::new(TabularMdp::from_rows(1, 2, gamma, &[(0, 0, 0, 1.0), (0, 1, 0, 1.0)], vec![1.0, 0.0], None).unwrap())
+        Arc::new(
+            TabularMdp::from_rows(
+                1,
+                2,
+                gamma,
+                &[(0, 0, 0, 1.0), (0, 1, 0, 1.0)],
+                vec![1.0, 0.0],
+                None,
+            )
+            .unwrap(),
+        )
     }
 
     fn run(mut p: Mdvi, k: usize) -> Vec<Vec<f64>> {
@@ -316,13 +424,25 @@ mod tests {
     /// T1: λ = τ = 0 gives exactly the VI iterates (identical bits).
     #[test]
     fn t1_unregularized_is_value_iteration() {
-        let mdp = Arc::new(GarnetConfig { num_states: 30, num_actions: 4, branching: 3, ..Default::default() }.build().unwrap());
+        let mdp = Arc::new(
+            GarnetConfig {
+                num_states: 30,
+                num_actions: 4,
+                branching: 3,
+                ..Default::default()
+            }
+            .build()
+            .unwrap(),
+        );
         let mut p = Mdvi::new(cfg(0.0, 0.0, Form::Md), mdp.clone(), 0).unwrap();
         let (s_n, a_n) = (30, 4);
         let mut q = vec![0.0; s_n * a_n];
         for _ in 0..50 {
             // independent VI: q ← r + γ P max_a q
-            let v: Vec<f64> = q.chunks(a_n).map(|r: &[f64]| r.iter().copied().fold(f64::NEG_INFINITY, f64::max)).collect();
+            let v: Vec<f64> = q
+                .chunks(a_n)
+                .map(|r: &[f64]| r.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+                .collect();
             let mut pv = vec![0.0; s_n * a_n];
             mdp.expect(&v, &mut pv);
             for k in 0..q.len() {
@@ -341,11 +461,22 @@ mod tests {
             for (l, t, tol) in [(0.7, 0.3, 1e-13), (0.5, 0.0, 1e-12)] {
                 let md = run(Mdvi::new(cfg(l, t, Form::Md), mdp.clone(), 0).unwrap(), 25);
                 let da = run(Mdvi::new(cfg(l, t, Form::Da), mdp.clone(), 0).unwrap(), 25);
-                let m = run(Mdvi::new(cfg(l, t, Form::Munchausen), mdp.clone(), 0).unwrap(), 25);
+                let m = run(
+                    Mdvi::new(cfg(l, t, Form::Munchausen), mdp.clone(), 0).unwrap(),
+                    25,
+                );
                 for k in 0..=25 {
                     for (i, x) in md[k].iter().enumerate() {
-                        assert!((x - da[k][i]).abs() <= tol, "seed {seed} λ={l} τ={t} k={k}: MD {x} DA {}", da[k][i]);
-                        assert!((x - m[k][i]).abs() <= tol.max(1e-13), "seed {seed} λ={l} τ={t} k={k}: MD {x} M {}", m[k][i]);
+                        assert!(
+                            (x - da[k][i]).abs() <= tol,
+                            "seed {seed} λ={l} τ={t} k={k}: MD {x} DA {}",
+                            da[k][i]
+                        );
+                        assert!(
+                            (x - m[k][i]).abs() <= tol.max(1e-13),
+                            "seed {seed} λ={l} τ={t} k={k}: MD {x} M {}",
+                            m[k][i]
+                        );
                     }
                 }
             }
@@ -360,11 +491,17 @@ mod tests {
     #[test]
     fn t3_kl_only_averages() {
         for form in [Form::Md, Form::Da, Form::Munchausen] {
-            let pols = run(Mdvi::new(cfg(1.0, 0.0, form), one_state(0.0), 0).unwrap(), 6);
+            let pols = run(
+                Mdvi::new(cfg(1.0, 0.0, form), one_state(0.0), 0).unwrap(),
+                6,
+            );
             assert!((pols[2][0].exp() - 0.7310585786).abs() < 1e-10, "{form:?}");
             assert!((pols[3][0].exp() - 0.8807970780).abs() < 1e-10, "{form:?}");
             for k in 1..=6 {
-                assert!((pols[k][0].exp() - sigma(k as f64 - 1.0)).abs() < 1e-12, "{form:?} k={k}");
+                assert!(
+                    (pols[k][0].exp() - sigma(k as f64 - 1.0)).abs() < 1e-12,
+                    "{form:?} k={k}"
+                );
             }
         }
     }
@@ -373,7 +510,10 @@ mod tests {
     #[test]
     fn t4_kl_and_entropy() {
         for form in [Form::Md, Form::Da, Form::Munchausen] {
-            let pols = run(Mdvi::new(cfg(1.0, 1.0, form), one_state(0.0), 0).unwrap(), 40);
+            let pols = run(
+                Mdvi::new(cfg(1.0, 1.0, form), one_state(0.0), 0).unwrap(),
+                40,
+            );
             assert!((pols[2][0].exp() - 0.6224593312).abs() < 1e-10, "{form:?}");
             assert!((pols[3][0].exp() - 0.6791786992).abs() < 1e-10, "{form:?}");
             for k in 1..=10 {
@@ -388,7 +528,12 @@ mod tests {
     #[test]
     fn t6_logits_are_sums_of_noisy_q() {
         let mdp = one_state(0.0);
-        let c = MdviConfig { lambda: 2.0, tau: 0.0, noise: Noise::Gaussian { sigma: 0.5 }, ..cfg(2.0, 0.0, Form::Md) };
+        let c = MdviConfig {
+            lambda: 2.0,
+            tau: 0.0,
+            noise: Noise::Gaussian { sigma: 0.5 },
+            ..cfg(2.0, 0.0, Form::Md)
+        };
         let mut p = Mdvi::new(c, mdp, 9).unwrap();
         let mut sum = [0.0f64; 2];
         for _ in 0..30 {
@@ -405,7 +550,17 @@ mod tests {
     #[test]
     fn vi_reaches_the_optimum_and_reports_it() {
         let mdp = Arc::new(GarnetConfig::default().build().unwrap());
-        let mut p = Mdvi::new(MdviConfig { lambda: 0.0, tau: 0.0, eval_every: 10, ..Default::default() }, mdp, 0).unwrap();
+        let mut p = Mdvi::new(
+            MdviConfig {
+                lambda: 0.0,
+                tau: 0.0,
+                eval_every: 10,
+                ..Default::default()
+            },
+            mdp,
+            0,
+        )
+        .unwrap();
         let mut sink = MemorySink::default();
         for _ in 0..200 {
             p.iterate(&mut sink).unwrap();
@@ -415,7 +570,13 @@ mod tests {
         assert_eq!(sink.series("tabular/q_error_inf").len(), 20);
         let arts = p.artifacts();
         assert_eq!(arts[0].1.rows, 100);
-        assert!(arts[1].1.data.chunks(4).all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+        assert!(
+            arts[1]
+                .1
+                .data
+                .chunks(4)
+                .all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12)
+        );
     }
 
     #[test]
@@ -423,7 +584,13 @@ mod tests {
         // Spec §10.1 E1a in miniature: with noise, λ > 0 ends well below plain approximate VI.
         let mdp = Arc::new(GarnetConfig::default().build().unwrap());
         let final_err = |lambda: f64| {
-            let c = MdviConfig { lambda, tau: 0.0, noise: Noise::Gaussian { sigma: 1.0 }, eval_every: 1000, ..Default::default() };
+            let c = MdviConfig {
+                lambda,
+                tau: 0.0,
+                noise: Noise::Gaussian { sigma: 1.0 },
+                eval_every: 1000,
+                ..Default::default()
+            };
             let mut p = Mdvi::new(c, mdp.clone(), 3).unwrap();
             let mut sink = MemorySink::default();
             for _ in 0..300 {

@@ -59,22 +59,35 @@ pub struct RunSection {
 
 impl Default for RunSection {
     fn default() -> Self {
-        Self { iterations: 100, runs_dir: "runs".to_string() }
+        Self {
+            iterations: 100,
+            runs_dir: "runs".to_string(),
+        }
     }
 }
 
 /// Reads an experiment file, applies `--set key.path=value` overrides and `--seed`, and parses
 /// the top level.
-pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<ExperimentFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| cfg_err(format!("{}: cannot read the config: {e}", path.display())))?;
-    let mut table: toml::Table = text.parse().map_err(|e| cfg_err(format!("{}: invalid TOML: {e}", path.display())))?;
+pub fn load(
+    path: &Path,
+    sets: &[String],
+    seed: Option<u64>,
+) -> Result<ExperimentFile, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| cfg_err(format!("{}: cannot read the config: {e}", path.display())))?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e| cfg_err(format!("{}: invalid TOML: {e}", path.display())))?;
     for s in sets {
         apply_set(&mut table, s)?;
     }
     if let Some(seed) = seed {
         table.insert("seed".into(), toml::Value::Integer(seed as i64));
     }
-    for (section, example, list) in [("env", "id = \"garnet\"", "envs"), ("agent", "kind = \"mdvi\"", "agents")] {
+    for (section, example, list) in [
+        ("env", "id = \"garnet\"", "envs"),
+        ("agent", "kind = \"mdvi\"", "agents"),
+    ] {
         if !table.contains_key(section) {
             return Err(cfg_err(format!(
                 "{}: no [{section}] section; add one, e.g. [{section}] {example} (see `mirrorflow {list}`)",
@@ -82,26 +95,37 @@ pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experimen
             )));
         }
     }
-    parse_section(path.display().to_string().as_str(), toml::Value::Table(table))
+    parse_section(
+        path.display().to_string().as_str(),
+        toml::Value::Table(table),
+    )
 }
 
 /// Applies one `key.path=value` override. The value is read as TOML (`0.5`, `true`, `"x"`,
 /// `[1, 2]`); anything that is not valid TOML is taken as a string.
 pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<(), ConfigError> {
-    let (key, raw) = set
-        .split_once('=')
-        .ok_or_else(|| cfg_err(format!("--set {set}: expected KEY.PATH=VALUE, e.g. --set agent.lambda=0.5")))?;
+    let (key, raw) = set.split_once('=').ok_or_else(|| {
+        cfg_err(format!(
+            "--set {set}: expected KEY.PATH=VALUE, e.g. --set agent.lambda=0.5"
+        ))
+    })?;
     let value = match format!("v = {raw}").parse::<toml::Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or(toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.to_string()),
     };
     let parts: Vec<&str> = key.trim().split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(cfg_err(format!("--set {set}: empty key segment in `{key}`")));
+        return Err(cfg_err(format!(
+            "--set {set}: empty key segment in `{key}`"
+        )));
     }
     let mut cur = table;
     for p in &parts[..parts.len() - 1] {
-        let entry = cur.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = cur
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         cur = entry
             .as_table_mut()
             .ok_or_else(|| cfg_err(format!("--set {set}: `{p}` is a value, not a table")))?;
@@ -112,10 +136,15 @@ pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<(), ConfigError> 
 
 /// Deserializes a section into `T`, turning serde's message into one that names the section and,
 /// for an unknown key, suggests the closest allowed one.
-pub fn parse_section<T: DeserializeOwned>(section: &str, value: toml::Value) -> Result<T, ConfigError> {
+pub fn parse_section<T: DeserializeOwned>(
+    section: &str,
+    value: toml::Value,
+) -> Result<T, ConfigError> {
     value.try_into::<T>().map_err(|e| {
         let msg = e.to_string().trim().to_string();
-        let hint = did_you_mean_field(&msg).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+        let hint = did_you_mean_field(&msg)
+            .map(|h| format!(" (did you mean `{h}`?)"))
+            .unwrap_or_default();
         cfg_err(format!("{section}: {msg}{hint}"))
     })
 }
@@ -163,7 +192,13 @@ mod tests {
     fn hints() {
         let m = "unknown field `lamda`, expected one of `lambda`, `tau`, `m`";
         assert_eq!(did_you_mean_field(m).as_deref(), Some("lambda"));
-        assert_eq!(did_you_mean_field("unknown field `zzzzzz`, expected `lambda`"), None);
-        assert_eq!(closest("cartpole-v1", ["CartPole-v1", "Pendulum-v1"].into_iter()).as_deref(), Some("CartPole-v1"));
+        assert_eq!(
+            did_you_mean_field("unknown field `zzzzzz`, expected `lambda`"),
+            None
+        );
+        assert_eq!(
+            closest("cartpole-v1", ["CartPole-v1", "Pendulum-v1"].into_iter()).as_deref(),
+            Some("CartPole-v1")
+        );
     }
 }

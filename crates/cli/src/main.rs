@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "mirrorflow", version, about = "Distributed reinforcement learning and online learning")]
+#[command(
+    name = "mirrorflow",
+    version,
+    about = "Distributed reinforcement learning and online learning"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,7 +58,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Train { config, sets, seed, run_dir } => match train::train(&config, &sets, seed, run_dir) {
+        Command::Train {
+            config,
+            sets,
+            seed,
+            run_dir,
+        } => match train::train(&config, &sets, seed, run_dir) {
             Err(e) => {
                 eprintln!("error: {e}");
                 train::exit::USAGE
@@ -85,7 +94,10 @@ fn main() -> ExitCode {
 }
 
 fn params_line(t: &toml::Table) -> String {
-    t.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
+    t.iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn list_envs() {
@@ -100,7 +112,9 @@ fn list_envs() {
                 "    observation: {}   action: {}   time limit: {}   model: {}",
                 r.spec.observation_space,
                 r.spec.action_space,
-                r.spec.max_episode_steps.map_or("none".to_string(), |s| s.to_string()),
+                r.spec
+                    .max_episode_steps
+                    .map_or("none".to_string(), |s| s.to_string()),
                 match r.kind {
                     registry::EnvKind::Simulator => "no",
                     _ => "yes",
@@ -114,6 +128,12 @@ fn list_envs() {
 
 fn list_agents() {
     for a in registry::agents() {
-        println!("{}\n    {}\n    needs: {}\n    parameters: {}\n", a.kind, a.summary, a.needs, params_line(&(a.defaults)()));
+        println!(
+            "{}\n    {}\n    needs: {}\n    parameters: {}\n",
+            a.kind,
+            a.summary,
+            a.needs,
+            params_line(&(a.defaults)())
+        );
     }
 }

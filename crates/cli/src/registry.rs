@@ -15,7 +15,10 @@ pub enum EnvKind {
     /// A finite MDP with a known model (usable by planners and as a sampled env).
     Model(Arc<TabularMdp>),
     /// A layered episodic MDP (for the policy-optimization learners).
-    #[allow(dead_code, reason = "read by the episodic learners of the tabular family")]
+    #[allow(
+        dead_code,
+        reason = "read by the episodic learners of the tabular family"
+    )]
     Layered(tabular::layered::LayeredMdp),
     /// A simulator known only through `reset`/`step`.
     Simulator,
@@ -30,7 +33,10 @@ pub struct ResolvedEnv {
     /// Spec of the envs the factory builds.
     pub spec: EnvSpec,
     /// Builds one env for a global env index.
-    #[allow(dead_code, reason = "read by the rollout runtime (sampled and deep learners)")]
+    #[allow(
+        dead_code,
+        reason = "read by the rollout runtime (sampled and deep learners)"
+    )]
     pub factory: EnvFactory,
     /// Model, if any.
     pub kind: EnvKind,
@@ -51,15 +57,24 @@ fn to_table<T: Serialize>(v: &T) -> toml::Table {
     toml::Table::try_from(v).unwrap_or_default()
 }
 
-fn parse<T: DeserializeOwned + Serialize>(id: &str, params: &toml::Table) -> Result<(T, toml::Table), ConfigError> {
-    let t: T = parse_section(&format!("[env] (id = \"{id}\")"), toml::Value::Table(params.clone()))?;
+fn parse<T: DeserializeOwned + Serialize>(
+    id: &str,
+    params: &toml::Table,
+) -> Result<(T, toml::Table), ConfigError> {
+    let t: T = parse_section(
+        &format!("[env] (id = \"{id}\")"),
+        toml::Value::Table(params.clone()),
+    )?;
     let mut resolved = toml::Table::new();
     resolved.insert("id".into(), toml::Value::String(id.into()));
     resolved.extend(to_table(&t));
     Ok((t, resolved))
 }
 
-fn native<C, E>(id: &'static str, make: fn(C) -> E) -> impl Fn(&toml::Table) -> Result<ResolvedEnv, ConfigError>
+fn native<C, E>(
+    id: &'static str,
+    make: fn(C) -> E,
+) -> impl Fn(&toml::Table) -> Result<ResolvedEnv, ConfigError>
 where
     C: DeserializeOwned + Serialize + Clone + Send + Sync + 'static,
     E: Env + 'static,
@@ -67,17 +82,34 @@ where
     move |params| {
         let (cfg, resolved): (C, _) = parse(id, params)?;
         let spec = make(cfg.clone()).spec().clone();
-        let factory: EnvFactory = Arc::new(move |_| Ok(Box::new(make(cfg.clone())) as Box<dyn Env>));
-        Ok(ResolvedEnv { id: id.into(), params: resolved, spec, factory, kind: EnvKind::Simulator })
+        let factory: EnvFactory =
+            Arc::new(move |_| Ok(Box::new(make(cfg.clone())) as Box<dyn Env>));
+        Ok(ResolvedEnv {
+            id: id.into(),
+            params: resolved,
+            spec,
+            factory,
+            kind: EnvKind::Simulator,
+        })
     }
 }
 
 fn model_env(id: &str, resolved: toml::Table, mdp: TabularMdp, max_steps: u32) -> ResolvedEnv {
     let mdp = Arc::new(mdp);
-    let spec = tabular::TabularEnv::new(id, mdp.clone(), max_steps).spec().clone();
+    let spec = tabular::TabularEnv::new(id, mdp.clone(), max_steps)
+        .spec()
+        .clone();
     let (m, name) = (mdp.clone(), id.to_string());
-    let factory: EnvFactory = Arc::new(move |_| Ok(Box::new(tabular::TabularEnv::new(&name, m.clone(), max_steps)) as Box<dyn Env>));
-    ResolvedEnv { id: id.into(), params: resolved, spec, factory, kind: EnvKind::Model(mdp) }
+    let factory: EnvFactory = Arc::new(move |_| {
+        Ok(Box::new(tabular::TabularEnv::new(&name, m.clone(), max_steps)) as Box<dyn Env>)
+    });
+    ResolvedEnv {
+        id: id.into(),
+        params: resolved,
+        spec,
+        factory,
+        kind: EnvKind::Model(mdp),
+    }
 }
 
 fn tab_err(id: &str) -> impl FnOnce(tabular::TabularError) -> ConfigError + '_ {
@@ -97,16 +129,36 @@ pub fn envs() -> Vec<EnvEntry> {
         };
     }
     vec![
-        classic_entry!("CartPole-v1", "balance a pole on a cart (gymnasium classic control)", classic::CartPoleConfig, classic::CartPole),
-        classic_entry!("Pendulum-v1", "swing up a pendulum, continuous torque", classic::PendulumConfig, classic::Pendulum),
-        classic_entry!("MountainCar-v0", "drive an under-powered car up a hill, 3 actions", classic::MountainCarConfig, classic::MountainCar),
+        classic_entry!(
+            "CartPole-v1",
+            "balance a pole on a cart (gymnasium classic control)",
+            classic::CartPoleConfig,
+            classic::CartPole
+        ),
+        classic_entry!(
+            "Pendulum-v1",
+            "swing up a pendulum, continuous torque",
+            classic::PendulumConfig,
+            classic::Pendulum
+        ),
+        classic_entry!(
+            "MountainCar-v0",
+            "drive an under-powered car up a hill, 3 actions",
+            classic::MountainCarConfig,
+            classic::MountainCar
+        ),
         classic_entry!(
             "MountainCarContinuous-v0",
             "mountain car with a continuous force",
             classic::MountainCarContinuousConfig,
             classic::MountainCarContinuous
         ),
-        classic_entry!("Acrobot-v1", "swing a two-link chain above the bar", classic::AcrobotConfig, classic::Acrobot),
+        classic_entry!(
+            "Acrobot-v1",
+            "swing a two-link chain above the bar",
+            classic::AcrobotConfig,
+            classic::Acrobot
+        ),
         EnvEntry {
             id: "garnet",
             summary: "random Garnet(S, A, b) MDP with a known model",
@@ -156,8 +208,15 @@ pub fn envs() -> Vec<EnvEntry> {
                 let m = c.build().map_err(tab_err("layered"))?;
                 let env = tabular::layered::LayeredEnv::new(m.clone());
                 let spec = env.spec().clone();
-                let factory: EnvFactory = Arc::new(move |_| Ok(Box::new(env.clone()) as Box<dyn Env>));
-                Ok(ResolvedEnv { id: "layered".into(), params: r, spec, factory, kind: EnvKind::Layered(m) })
+                let factory: EnvFactory =
+                    Arc::new(move |_| Ok(Box::new(env.clone()) as Box<dyn Env>));
+                Ok(ResolvedEnv {
+                    id: "layered".into(),
+                    params: r,
+                    spec,
+                    factory,
+                    kind: EnvKind::Layered(m),
+                })
             },
         },
         EnvEntry {
@@ -181,7 +240,8 @@ pub fn envs() -> Vec<EnvEntry> {
                     100
                 }
                 let (c, r): (FileCfg, _) = parse("tabular-file", p)?;
-                let m = tabular::file::load(std::path::Path::new(&c.path)).map_err(tab_err("tabular-file"))?;
+                let m = tabular::file::load(std::path::Path::new(&c.path))
+                    .map_err(tab_err("tabular-file"))?;
                 Ok(model_env("tabular-file", r, m, c.max_episode_steps))
             },
         },
@@ -193,12 +253,24 @@ pub fn resolve_env(table: &toml::Table) -> Result<ResolvedEnv, ConfigError> {
     let entries = envs();
     let id = match table.get("id") {
         Some(toml::Value::String(s)) => s.clone(),
-        Some(other) => return Err(cfg_err(format!("[env] id = {other}: must be a string, e.g. id = \"CartPole-v1\""))),
-        None => return Err(cfg_err("[env] has no `id`: name an environment, e.g. id = \"garnet\" (list them with `mirrorflow envs`)")),
+        Some(other) => {
+            return Err(cfg_err(format!(
+                "[env] id = {other}: must be a string, e.g. id = \"CartPole-v1\""
+            )));
+        }
+        None => {
+            return Err(cfg_err(
+                "[env] has no `id`: name an environment, e.g. id = \"garnet\" (list them with `mirrorflow envs`)",
+            ));
+        }
     };
     let Some(entry) = entries.iter().find(|e| e.id == id) else {
-        let hint = closest(&id, entries.iter().map(|e| e.id)).map(|h| format!("; did you mean `{h}`?")).unwrap_or_default();
-        return Err(cfg_err(format!("[env] id = \"{id}\": no such environment{hint} (list them with `mirrorflow envs`)")));
+        let hint = closest(&id, entries.iter().map(|e| e.id))
+            .map(|h| format!("; did you mean `{h}`?"))
+            .unwrap_or_default();
+        return Err(cfg_err(format!(
+            "[env] id = \"{id}\": no such environment{hint} (list them with `mirrorflow envs`)"
+        )));
     };
     let mut params = table.clone();
     params.remove("id");
@@ -244,34 +316,60 @@ pub fn agents() -> Vec<AgentEntry> {
         needs: "an env with a known model (garnet, gridworld, chain, riverswim, tabular-file)",
         defaults: || to_table(&MdviConfig::default()),
         build: |params, env, seed| {
-            let cfg: MdviConfig = parse_section("[agent] (kind = \"mdvi\")", toml::Value::Table(params.clone()))?;
-            cfg.validate().map_err(|e| cfg_err(format!("[agent] (kind = \"mdvi\") {e}")))?;
+            let cfg: MdviConfig = parse_section(
+                "[agent] (kind = \"mdvi\")",
+                toml::Value::Table(params.clone()),
+            )?;
+            cfg.validate()
+                .map_err(|e| cfg_err(format!("[agent] (kind = \"mdvi\") {e}")))?;
             let EnvKind::Model(mdp) = &env.kind else {
                 return Err(cfg_err(format!(
                     "[agent] kind = \"mdvi\" needs an env with a known model (garnet, gridworld, chain, riverswim, tabular-file); `{}` has none",
                     env.id
                 )));
             };
-            let planner = Mdvi::new(cfg.clone(), mdp.clone(), seed).map_err(|e| cfg_err(e.to_string()))?;
+            let planner =
+                Mdvi::new(cfg.clone(), mdp.clone(), seed).map_err(|e| cfg_err(e.to_string()))?;
             let mut resolved = toml::Table::new();
             resolved.insert("kind".into(), toml::Value::String("mdvi".into()));
             resolved.extend(to_table(&cfg));
-            Ok(ResolvedAgent { kind_name: "mdvi".into(), params: resolved, agent: AgentKind::Planner(Box::new(planner)), key_metric: "tabular/q_error_inf" })
+            Ok(ResolvedAgent {
+                kind_name: "mdvi".into(),
+                params: resolved,
+                agent: AgentKind::Planner(Box::new(planner)),
+                key_metric: "tabular/q_error_inf",
+            })
         },
     }]
 }
 
 /// Resolves an `[agent]` table against the resolved env.
-pub fn resolve_agent(table: &toml::Table, env: &ResolvedEnv, seed: u64) -> Result<ResolvedAgent, ConfigError> {
+pub fn resolve_agent(
+    table: &toml::Table,
+    env: &ResolvedEnv,
+    seed: u64,
+) -> Result<ResolvedAgent, ConfigError> {
     let entries = agents();
     let kind = match table.get("kind") {
         Some(toml::Value::String(s)) => s.clone(),
-        Some(other) => return Err(cfg_err(format!("[agent] kind = {other}: must be a string, e.g. kind = \"mdvi\""))),
-        None => return Err(cfg_err("[agent] has no `kind`: name an agent, e.g. kind = \"mdvi\" (list them with `mirrorflow agents`)")),
+        Some(other) => {
+            return Err(cfg_err(format!(
+                "[agent] kind = {other}: must be a string, e.g. kind = \"mdvi\""
+            )));
+        }
+        None => {
+            return Err(cfg_err(
+                "[agent] has no `kind`: name an agent, e.g. kind = \"mdvi\" (list them with `mirrorflow agents`)",
+            ));
+        }
     };
     let Some(entry) = entries.iter().find(|e| e.kind == kind) else {
-        let hint = closest(&kind, entries.iter().map(|e| e.kind)).map(|h| format!("; did you mean `{h}`?")).unwrap_or_default();
-        return Err(cfg_err(format!("[agent] kind = \"{kind}\": no such agent{hint} (list them with `mirrorflow agents`)")));
+        let hint = closest(&kind, entries.iter().map(|e| e.kind))
+            .map(|h| format!("; did you mean `{h}`?"))
+            .unwrap_or_default();
+        return Err(cfg_err(format!(
+            "[agent] kind = \"{kind}\": no such agent{hint} (list them with `mirrorflow agents`)"
+        )));
     };
     let mut params = table.clone();
     params.remove("kind");

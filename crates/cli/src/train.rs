@@ -35,7 +35,10 @@ pub struct Plan {
 pub fn prepare(config: &Path, sets: &[String], seed: Option<u64>) -> Result<Plan, ConfigError> {
     let file = load(config, sets, seed)?;
     if file.name.is_empty() || file.name.contains(['/', '\\']) {
-        return Err(cfg_err(format!("name = {:?}: must be non-empty and contain no path separator", file.name)));
+        return Err(cfg_err(format!(
+            "name = {:?}: must be non-empty and contain no path separator",
+            file.name
+        )));
     }
     if file.run.iterations == 0 {
         return Err(cfg_err("[run] iterations = 0: must be at least 1"));
@@ -52,8 +55,14 @@ pub fn resolved_toml(plan: &Plan) -> String {
     t.insert("name".into(), toml::Value::String(plan.file.name.clone()));
     t.insert("seed".into(), toml::Value::Integer(plan.file.seed as i64));
     t.insert("env".into(), toml::Value::Table(plan.env.params.clone()));
-    t.insert("agent".into(), toml::Value::Table(plan.agent.params.clone()));
-    t.insert("run".into(), toml::Value::try_from(&plan.file.run).unwrap_or(toml::Value::Table(toml::Table::new())));
+    t.insert(
+        "agent".into(),
+        toml::Value::Table(plan.agent.params.clone()),
+    );
+    t.insert(
+        "run".into(),
+        toml::Value::try_from(&plan.file.run).unwrap_or(toml::Value::Table(toml::Table::new())),
+    );
     format!(
         "# Resolved by mirrorflow {VERSION} (git {GIT_COMMIT}); every default is written out.\n{}",
         toml::to_string(&t).unwrap_or_default()
@@ -62,7 +71,10 @@ pub fn resolved_toml(plan: &Plan) -> String {
 
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `mirrorflow check`: validate and describe.
@@ -106,11 +118,20 @@ fn install_ctrlc() {
 }
 
 /// `mirrorflow train`. Config errors come back as `Err(ConfigError)` before anything is written.
-pub fn train(config: &Path, sets: &[String], seed: Option<u64>, run_dir: Option<PathBuf>) -> Result<anyhow::Result<u8>, ConfigError> {
+pub fn train(
+    config: &Path,
+    sets: &[String],
+    seed: Option<u64>,
+    run_dir: Option<PathBuf>,
+) -> Result<anyhow::Result<u8>, ConfigError> {
     let plan = prepare(config, sets, seed)?;
     let dir = match &run_dir {
         Some(d) => RunDir::create_exact(d),
-        None => RunDir::create_new(Path::new(&plan.file.run.runs_dir), &plan.file.name, plan.file.seed),
+        None => RunDir::create_new(
+            Path::new(&plan.file.run.runs_dir),
+            &plan.file.name,
+            plan.file.seed,
+        ),
     }
     .map_err(|e| cfg_err(e.to_string()))?;
     Ok(execute(plan, dir))
@@ -125,7 +146,11 @@ fn execute(plan: Plan, dir: RunDir) -> anyhow::Result<u8> {
     let mut sinks = Fanout::new();
     sinks.push(Box::new(JsonlSink::create(dir.path())?));
     sinks.push(Box::new(Shared(summary.clone())));
-    let progress = Rc::new(RefCell::new(ProgressSink::new(Timeline::LearnerSteps, file.run.iterations, agent.key_metric)));
+    let progress = Rc::new(RefCell::new(ProgressSink::new(
+        Timeline::LearnerSteps,
+        file.run.iterations,
+        agent.key_metric,
+    )));
     sinks.push(Box::new(Shared(progress.clone())));
     sinks.event(&format!("config: {}", file.name));
 
@@ -137,11 +162,22 @@ fn execute(plan: Plan, dir: RunDir) -> anyhow::Result<u8> {
         Err(e) => ("failed", None, Some(e.to_string())),
     };
     for (name, array) in planner.artifacts() {
-        npy::write_f64_2d(&dir.path().join(format!("{name}.npy")), &array).with_context(|| format!("writing {name}.npy"))?;
+        npy::write_f64_2d(&dir.path().join(format!("{name}.npy")), &array)
+            .with_context(|| format!("writing {name}.npy"))?;
     }
     sinks.flush();
     drop(sinks);
-    write_summary(&dir, &file, &env, &agent.kind_name, planner.as_ref(), status, outcome, error.as_deref(), &summary.borrow())?;
+    write_summary(
+        &dir,
+        &file,
+        &env,
+        &agent.kind_name,
+        planner.as_ref(),
+        status,
+        outcome,
+        error.as_deref(),
+        &summary.borrow(),
+    )?;
     match (error, outcome.map(|o| o.status)) {
         (Some(e), _) => {
             eprintln!("error: run failed: {e}");
@@ -179,15 +215,25 @@ fn write_summary(
     put("agent", agent.into());
     put("env_steps", outcome.map_or(0, |o| o.env_steps).into());
     put("learner_steps", planner.iterations().into());
-    put("wall_secs", outcome.map_or(serde_json::Value::Null, |o| o.wall_secs.into()));
-    put("final_params_sha256", sha256_hex(&planner.snapshot().canonical_bytes()).into());
+    put(
+        "wall_secs",
+        outcome.map_or(serde_json::Value::Null, |o| o.wall_secs.into()),
+    );
+    put(
+        "final_params_sha256",
+        sha256_hex(&planner.snapshot().canonical_bytes()).into(),
+    );
     put("mirrorflow_version", VERSION.into());
     put("git_commit", GIT_COMMIT.into());
     if let Some(e) = error {
         put("error", e.into());
     }
     for (k, v) in &summary.last {
-        m.insert(k.clone(), serde_json::Number::from_f64(*v).map_or_else(|| v.to_string().into(), serde_json::Value::Number));
+        m.insert(
+            k.clone(),
+            serde_json::Number::from_f64(*v)
+                .map_or_else(|| v.to_string().into(), serde_json::Value::Number),
+        );
     }
     let text = serde_json::to_string_pretty(&serde_json::Value::Object(m))?;
     dir.write("summary.json", format!("{text}\n").as_bytes())?;

@@ -166,7 +166,11 @@ pub fn check_obs_len(spec: &EnvSpec, obs: &[f32]) -> Result<(), EnvError> {
     if obs.len() == expected {
         Ok(())
     } else {
-        Err(EnvError::ObsBuffer { env: spec.id.clone(), expected, got: obs.len() })
+        Err(EnvError::ObsBuffer {
+            env: spec.id.clone(),
+            expected,
+            got: obs.len(),
+        })
     }
 }
 

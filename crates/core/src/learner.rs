@@ -50,8 +50,12 @@ impl ParamSnapshot {
                 out.extend_from_slice(&(d as u64).to_le_bytes());
             }
             match &t.data {
-                TensorData::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-                TensorData::F64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                TensorData::F32(v) => v
+                    .iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                TensorData::F64(v) => v
+                    .iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
             }
         }
         out
@@ -72,7 +76,8 @@ pub struct Array2 {
 /// An agent that learns from transition batches (the actor–learner loop's learner).
 pub trait Learner {
     /// Consumes one batch; may run zero or more updates.
-    fn learn(&mut self, batch: &TransitionBatch, metrics: &mut dyn MetricSink) -> Result<(), Error>;
+    fn learn(&mut self, batch: &TransitionBatch, metrics: &mut dyn MetricSink)
+    -> Result<(), Error>;
 
     /// Current parameters.
     fn snapshot(&self) -> ParamSnapshot;
@@ -111,5 +116,6 @@ pub trait AgentBuilder: Send + Sync {
     fn make_learner(&self, spec: &EnvSpec, seed: u64) -> Result<Box<dyn Learner>, Error>;
 
     /// An acting policy for the given parameters.
-    fn make_policy(&self, spec: &EnvSpec, params: &ParamSnapshot) -> Result<Box<dyn Policy>, Error>;
+    fn make_policy(&self, spec: &EnvSpec, params: &ParamSnapshot)
+    -> Result<Box<dyn Policy>, Error>;
 }

@@ -45,3 +45,8 @@ pub use rng::{Rng, SeedStream};
 pub use shard::EnvShard;
 pub use space::{Dtype, Space};
 pub use tabular::TabularMdp;
+
+/// The top-level README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -70,18 +70,31 @@ pub struct MemorySink {
 impl MemorySink {
     /// Last value recorded for `name`.
     pub fn last(&self, name: &str) -> Option<f64> {
-        self.records.iter().rev().find(|r| r.name == name).map(|r| r.value)
+        self.records
+            .iter()
+            .rev()
+            .find(|r| r.name == name)
+            .map(|r| r.value)
     }
 
     /// All values recorded for `name`, in order.
     pub fn series(&self, name: &str) -> Vec<f64> {
-        self.records.iter().filter(|r| r.name == name).map(|r| r.value).collect()
+        self.records
+            .iter()
+            .filter(|r| r.name == name)
+            .map(|r| r.value)
+            .collect()
     }
 }
 
 impl MetricSink for MemorySink {
     fn record(&mut self, timeline: Timeline, step: u64, name: &str, value: f64) {
-        self.records.push(Record { timeline, step, name: name.to_string(), value });
+        self.records.push(Record {
+            timeline,
+            step,
+            name: name.to_string(),
+            value,
+        });
     }
     fn event(&mut self, text: &str) {
         self.events.push(text.to_string());

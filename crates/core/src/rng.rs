@@ -68,7 +68,11 @@ impl Rng {
     /// Rebuilds a generator from [`Rng::state`]. An all-zero state is replaced by a fixed one
     /// (xoshiro must not be all zero).
     pub fn from_state(s: [u64; 4]) -> Self {
-        if s == [0; 4] { Self::seed_from(0) } else { Self { s } }
+        if s == [0; 4] {
+            Self::seed_from(0)
+        } else {
+            Self { s }
+        }
     }
 
     /// Next 64 random bits.
@@ -158,11 +162,11 @@ pub struct SeedStream {
     run_seed: u64,
 }
 
-const TAG_ENV: u64 = 0x656e_76;
-const TAG_POLICY: u64 = 0x706f_6c;
-const TAG_LEARNER: u64 = 0x6c65_61;
-const TAG_EVAL: u64 = 0x6576_61;
-const TAG_MODEL: u64 = 0x6d6f_64;
+const TAG_ENV: u64 = 0x0065_6e76; // "env"
+const TAG_POLICY: u64 = 0x0070_6f6c; // "pol"
+const TAG_LEARNER: u64 = 0x006c_6561; // "lea"
+const TAG_EVAL: u64 = 0x0065_7661; // "eva"
+const TAG_MODEL: u64 = 0x006d_6f64; // "mod"
 
 impl SeedStream {
     /// A stream for the run seed.

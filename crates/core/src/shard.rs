@@ -26,7 +26,12 @@ pub struct EnvShard {
 
 impl EnvShard {
     /// Builds envs `first..first + count` with `factory` and resets each with its seed.
-    pub fn new(factory: &EnvFactory, first: u64, count: usize, seeds: SeedStream) -> Result<Self, EnvError> {
+    pub fn new(
+        factory: &EnvFactory,
+        first: u64,
+        count: usize,
+        seeds: SeedStream,
+    ) -> Result<Self, EnvError> {
         let mut envs = Vec::with_capacity(count);
         for i in 0..count as u64 {
             envs.push(factory(first + i)?);
@@ -44,10 +49,15 @@ impl EnvShard {
         let od = spec.obs_dim();
         let mut obs = vec![0.0; count * od];
         for (i, env) in envs.iter_mut().enumerate() {
-            env.reset(Some(seeds.env(first + i as u64)), &mut obs[i * od..(i + 1) * od])?;
+            env.reset(
+                Some(seeds.env(first + i as u64)),
+                &mut obs[i * od..(i + 1) * od],
+            )?;
             check_finite(&spec, &obs[i * od..(i + 1) * od], "reset")?;
         }
-        let rngs = (0..count as u64).map(|i| Rng::seed_from(seeds.policy(first + i))).collect();
+        let rngs = (0..count as u64)
+            .map(|i| Rng::seed_from(seeds.policy(first + i)))
+            .collect();
         Ok(Self {
             act: vec![0.0; count * spec.act_dim()],
             next: vec![0.0; od],
@@ -179,15 +189,27 @@ mod tests {
         }
         fn step(&mut self, _a: &[f32], obs: &mut [f32]) -> Result<StepInfo, EnvError> {
             self.x += 1.0;
-            obs[0] = if Some(self.x) == self.nan_at { f32::NAN } else { self.x };
-            Ok(StepInfo { reward: 1.0, terminated: self.x >= 3.0, truncated: false })
+            obs[0] = if Some(self.x) == self.nan_at {
+                f32::NAN
+            } else {
+                self.x
+            };
+            Ok(StepInfo {
+                reward: 1.0,
+                terminated: self.x >= 3.0,
+                truncated: false,
+            })
         }
     }
 
     fn factory(nan_at: Option<f32>) -> EnvFactory {
         Arc::new(move |_| {
             Ok(Box::new(Counter {
-                spec: EnvSpec::new("Counter", Space::boxed(vec![0.0], vec![9.0]), Space::discrete(2)),
+                spec: EnvSpec::new(
+                    "Counter",
+                    Space::boxed(vec![0.0], vec![9.0]),
+                    Space::discrete(2),
+                ),
                 x: 0.0,
                 nan_at,
             }) as Box<dyn Env>)
@@ -199,7 +221,9 @@ mod tests {
         let mut shard = EnvShard::new(&factory(None), 10, 2, SeedStream::new(0)).unwrap();
         let mut pol = RandomPolicy::new(Space::discrete(2));
         let mut b = TransitionBatch::default();
-        shard.rollout(&mut pol, ActMode::Explore, 4, &mut b).unwrap();
+        shard
+            .rollout(&mut pol, ActMode::Explore, 4, &mut b)
+            .unwrap();
         assert_eq!(b.len(), 8);
         assert_eq!(b.env_ids[..2], [10, 11]);
         // step 3 of env 10 (row 4) terminated with final obs 3; next row starts from reset obs 0
@@ -215,7 +239,12 @@ mod tests {
         let mut shard = EnvShard::new(&factory(Some(2.0)), 0, 1, SeedStream::new(0)).unwrap();
         let mut pol = RandomPolicy::new(Space::discrete(2));
         let mut b = TransitionBatch::default();
-        let err = shard.rollout(&mut pol, ActMode::Explore, 3, &mut b).unwrap_err();
-        assert!(err.to_string().contains("observation[0] is not finite"), "{err}");
+        let err = shard
+            .rollout(&mut pol, ActMode::Explore, 3, &mut b)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("observation[0] is not finite"),
+            "{err}"
+        );
     }
 }

@@ -68,7 +68,12 @@ impl Space {
     pub fn boxed(low: Vec<f32>, high: Vec<f32>) -> Self {
         assert_eq!(low.len(), high.len(), "box bounds must have equal length");
         let shape = vec![low.len()];
-        Space::Box { low, high, shape, dtype: Dtype::Float32 }
+        Space::Box {
+            low,
+            high,
+            shape,
+            dtype: Dtype::Float32,
+        }
     }
 
     /// Number of floats one element occupies.
@@ -100,7 +105,9 @@ impl Space {
                 let v = x[0];
                 is_int(v) && (v as i64) >= *start && ((v as i64 - start) as u64) < *n
             }
-            Space::Box { low, high, dtype, .. } => x.iter().zip(low.iter().zip(high)).all(|(&v, (&l, &h))| {
+            Space::Box {
+                low, high, dtype, ..
+            } => x.iter().zip(low.iter().zip(high)).all(|(&v, (&l, &h))| {
                 !v.is_nan()
                     && v >= l
                     && v <= h
@@ -120,7 +127,9 @@ impl Space {
     pub fn sample_into(&self, rng: &mut Rng, out: &mut [f32]) {
         match self {
             Space::Discrete { n, start } => out[0] = (*start + rng.below(*n) as i64) as f32,
-            Space::Box { low, high, dtype, .. } => {
+            Space::Box {
+                low, high, dtype, ..
+            } => {
                 for ((o, &l), &h) in out.iter_mut().zip(low).zip(high) {
                     let v = match (l.is_finite(), h.is_finite()) {
                         (true, true) => rng.uniform(l as f64, h as f64),
@@ -128,7 +137,11 @@ impl Space {
                         (false, true) => h as f64 + (1.0 - rng.next_f64()).ln(),
                         (false, false) => rng.normal(),
                     };
-                    let v = if matches!(dtype, Dtype::Int64 | Dtype::Uint8) { v.floor() } else { v };
+                    let v = if matches!(dtype, Dtype::Int64 | Dtype::Uint8) {
+                        v.floor()
+                    } else {
+                        v
+                    };
                     *o = (v as f32).clamp(l, h);
                 }
             }
@@ -151,8 +164,16 @@ impl fmt::Display for Space {
         match self {
             Space::Discrete { n, start: 0 } => write!(f, "Discrete({n})"),
             Space::Discrete { n, start } => write!(f, "Discrete({n}, start={start})"),
-            Space::Box { low, high, shape, dtype } => {
-                let same = |v: &[f32]| v.windows(2).all(|w| w[0] == w[1] || (w[0].is_nan() && w[1].is_nan()));
+            Space::Box {
+                low,
+                high,
+                shape,
+                dtype,
+            } => {
+                let same = |v: &[f32]| {
+                    v.windows(2)
+                        .all(|w| w[0] == w[1] || (w[0].is_nan() && w[1].is_nan()))
+                };
                 if !low.is_empty() && same(low) && same(high) {
                     write!(f, "Box({}, {}, {shape:?}, {dtype:?})", low[0], high[0])
                 } else {
@@ -177,7 +198,9 @@ mod tests {
             Space::boxed(vec![-1.0, 0.0], vec![1.0, 5.0]),
             Space::boxed(vec![f32::NEG_INFINITY; 3], vec![f32::INFINITY; 3]),
             Space::boxed(vec![0.0], vec![f32::INFINITY]),
-            Space::MultiDiscrete { nvec: vec![2, 5, 3] },
+            Space::MultiDiscrete {
+                nvec: vec![2, 5, 3],
+            },
             Space::MultiBinary { n: 4 },
         ]
     }

@@ -39,7 +39,9 @@ impl TabularMdp {
     ) -> Result<Self, Error> {
         let bad = |m: String| Err(Error::InvalidModel(m));
         if num_states == 0 || num_actions == 0 {
-            return bad(format!("num_states ({num_states}) and num_actions ({num_actions}) must be positive"));
+            return bad(format!(
+                "num_states ({num_states}) and num_actions ({num_actions}) must be positive"
+            ));
         }
         if num_states > u32::MAX as usize {
             return bad(format!("num_states {num_states} exceeds {}", u32::MAX));
@@ -60,7 +62,9 @@ impl TabularMdp {
                 ));
             }
             if !p.is_finite() || p < 0.0 {
-                return bad(format!("transition row {i} [{s}, {a}, {sn}, {p}]: probability must be finite and >= 0"));
+                return bad(format!(
+                    "transition row {i} [{s}, {a}, {sn}, {p}]: probability must be finite and >= 0"
+                ));
             }
         }
         // Counting sort by (s, a), stable in input order.
@@ -98,16 +102,30 @@ impl TabularMdp {
                     "probabilities of state {s}, action {a} sum to {total} (transition rows {rows_here:?}), expected 1 ± {PROB_TOLERANCE}"
                 ));
             }
-            let mut seen: Vec<(u32, usize)> = (lo..hi).map(|k| (next_state[k], origin[k])).collect();
+            let mut seen: Vec<(u32, usize)> =
+                (lo..hi).map(|k| (next_state[k], origin[k])).collect();
             seen.sort_unstable();
             if let Some(w) = seen.windows(2).find(|w| w[0].0 == w[1].0) {
                 return bad(format!(
                     "transition rows {} and {} both give state {}, action {}, next state {}",
-                    w[0].1, w[1].1, row / num_actions, row % num_actions, w[0].0
+                    w[0].1,
+                    w[1].1,
+                    row / num_actions,
+                    row % num_actions,
+                    w[0].0
                 ));
             }
         }
-        Self::from_csr(num_states, num_actions, gamma, row_start, next_state, prob, reward, initial)
+        Self::from_csr(
+            num_states,
+            num_actions,
+            gamma,
+            row_start,
+            next_state,
+            prob,
+            reward,
+            initial,
+        )
     }
 
     /// Builds a model from compressed rows directly (generators use this). Checks shapes,
@@ -124,7 +142,11 @@ impl TabularMdp {
     ) -> Result<Self, Error> {
         let bad = |m: String| Err(Error::InvalidModel(m));
         let sa = num_states * num_actions;
-        if row_start.len() != sa + 1 || row_start[0] != 0 || row_start[sa] != next_state.len() || prob.len() != next_state.len() {
+        if row_start.len() != sa + 1
+            || row_start[0] != 0
+            || row_start[sa] != next_state.len()
+            || prob.len() != next_state.len()
+        {
             return bad("compressed rows have inconsistent lengths".into());
         }
         if reward.len() != sa {
@@ -134,7 +156,11 @@ impl TabularMdp {
             ));
         }
         if let Some((k, r)) = reward.iter().enumerate().find(|(_, r)| !r.is_finite()) {
-            return bad(format!("reward of state {}, action {} is not finite ({r})", k / num_actions, k % num_actions));
+            return bad(format!(
+                "reward of state {}, action {} is not finite ({r})",
+                k / num_actions,
+                k % num_actions
+            ));
         }
         if let Some(&s) = next_state.iter().find(|&&s| s as usize >= num_states) {
             return bad(format!("next state {s} out of range 0..{num_states}"));
@@ -153,19 +179,39 @@ impl TabularMdp {
             None => vec![1.0 / num_states as f64; num_states],
             Some(d) => {
                 if d.len() != num_states {
-                    return bad(format!("initial distribution has {} entries, expected {num_states}", d.len()));
+                    return bad(format!(
+                        "initial distribution has {} entries, expected {num_states}",
+                        d.len()
+                    ));
                 }
-                if let Some((s, p)) = d.iter().enumerate().find(|(_, p)| !p.is_finite() || **p < 0.0) {
-                    return bad(format!("initial probability of state {s} is {p}, must be finite and >= 0"));
+                if let Some((s, p)) = d
+                    .iter()
+                    .enumerate()
+                    .find(|(_, p)| !p.is_finite() || **p < 0.0)
+                {
+                    return bad(format!(
+                        "initial probability of state {s} is {p}, must be finite and >= 0"
+                    ));
                 }
                 let total: f64 = d.iter().sum();
                 if (total - 1.0).abs() > PROB_TOLERANCE {
-                    return bad(format!("initial distribution sums to {total}, expected 1 ± {PROB_TOLERANCE}"));
+                    return bad(format!(
+                        "initial distribution sums to {total}, expected 1 ± {PROB_TOLERANCE}"
+                    ));
                 }
                 d
             }
         };
-        Ok(Self { num_states, num_actions, gamma, row_start, next_state, prob, reward, initial })
+        Ok(Self {
+            num_states,
+            num_actions,
+            gamma,
+            row_start,
+            next_state,
+            prob,
+            reward,
+            initial,
+        })
     }
 
     /// Number of states `S`.
@@ -186,7 +232,9 @@ impl TabularMdp {
     /// Same model with another discount.
     pub fn with_gamma(mut self, gamma: f64) -> Result<Self, Error> {
         if !(0.0..1.0).contains(&gamma) {
-            return Err(Error::InvalidModel(format!("gamma = {gamma} must be in [0, 1)")));
+            return Err(Error::InvalidModel(format!(
+                "gamma = {gamma} must be in [0, 1)"
+            )));
         }
         self.gamma = gamma;
         Ok(self)
@@ -218,7 +266,11 @@ impl TabularMdp {
     /// `out(s, a) = Σ_s' P(s'|s,a) v(s')` for every `(s, a)` (`out` is `S × A`).
     pub fn expect(&self, v: &[f64], out: &mut [f64]) {
         assert_eq!(v.len(), self.num_states, "value vector length");
-        assert_eq!(out.len(), self.num_states * self.num_actions, "output length");
+        assert_eq!(
+            out.len(),
+            self.num_states * self.num_actions,
+            "output length"
+        );
         for (row, o) in out.iter_mut().enumerate() {
             let (lo, hi) = (self.row_start[row], self.row_start[row + 1]);
             let mut acc = 0.0;
@@ -275,14 +327,24 @@ mod tests {
 
     #[test]
     fn errors_name_the_row() {
-        let e = TabularMdp::from_rows(2, 1, 0.9, &[(0, 0, 1, 0.5), (1, 0, 1, 1.0)], vec![0.0; 2], None)
-            .unwrap_err()
-            .to_string();
+        let e = TabularMdp::from_rows(
+            2,
+            1,
+            0.9,
+            &[(0, 0, 1, 0.5), (1, 0, 1, 1.0)],
+            vec![0.0; 2],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("state 0, action 0 sum to 0.5"), "{e}");
         let e = TabularMdp::from_rows(2, 1, 0.9, &[(0, 0, 2, 1.0)], vec![0.0; 2], None)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("transition row 0") && e.contains("out of range"), "{e}");
+        assert!(
+            e.contains("transition row 0") && e.contains("out of range"),
+            "{e}"
+        );
         let e = TabularMdp::from_rows(2, 1, 0.9, &[(0, 0, 1, -0.1)], vec![0.0; 2], None)
             .unwrap_err()
             .to_string();
@@ -294,7 +356,9 @@ mod tests {
         let m = two_state();
         let mut rng = Rng::seed_from(0);
         let n = 100_000;
-        let ones = (0..n).filter(|_| m.sample_next(0, 0, &mut rng) == 1).count();
+        let ones = (0..n)
+            .filter(|_| m.sample_next(0, 0, &mut rng) == 1)
+            .count();
         assert!((ones as f64 / n as f64 - 0.25).abs() < 0.01);
     }
 }

@@ -27,7 +27,10 @@ pub fn solve_in_place(a: &mut [f64], n: usize, b: &mut [f64]) -> Result<(), Sing
             }
         }
         if best < 1e-300 {
-            return Err(Singular { column: col, pivot: best });
+            return Err(Singular {
+                column: col,
+                pivot: best,
+            });
         }
         if piv != col {
             for j in 0..n {
@@ -65,7 +68,9 @@ mod tests {
     fn solves_with_pivoting() {
         let mut a = vec![0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 2.0, 0.0, 3.0];
         let x = [1.0, -2.0, 0.5];
-        let mut b: Vec<f64> = (0..3).map(|r| (0..3).map(|c| a[r * 3 + c] * x[c]).sum()).collect();
+        let mut b: Vec<f64> = (0..3)
+            .map(|r| (0..3).map(|c| a[r * 3 + c] * x[c]).sum())
+            .collect();
         solve_in_place(&mut a, 3, &mut b).unwrap();
         for (u, v) in b.iter().zip(x) {
             assert!((u - v).abs() < 1e-14);

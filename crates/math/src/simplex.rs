@@ -114,7 +114,11 @@ pub fn solve(losses: &[f64], reg: &Regularizer) -> Result<Solution, SimplexError
         return Err(SimplexError::NonFiniteLoss { index, value });
     }
     let pos = |name: &'static str, v: f64| {
-        if v > 0.0 && v.is_finite() { Ok(()) } else { Err(SimplexError::BadParameter { name, value: v }) }
+        if v > 0.0 && v.is_finite() {
+            Ok(())
+        } else {
+            Err(SimplexError::BadParameter { name, value: v })
+        }
     };
     let kf = k as f64;
     let min_l = losses.iter().copied().fold(f64::INFINITY, f64::min);
@@ -123,17 +127,28 @@ pub fn solve(losses: &[f64], reg: &Regularizer) -> Result<Solution, SimplexError
     match reg {
         Regularizer::Shannon { eta } | Regularizer::LogBarrier { eta } => {
             if eta.len() != 1 && eta.len() != k {
-                return Err(SimplexError::RateCount { got: eta.len(), arms: k });
+                return Err(SimplexError::RateCount {
+                    got: eta.len(),
+                    arms: k,
+                });
             }
             for &e in eta {
                 pos("eta", e)?;
             }
             if matches!(reg, Regularizer::Shannon { .. }) {
-                lo = (0..k).map(|a| losses[a] + (1.0 - kf.ln()) / rate(eta, a)).fold(f64::INFINITY, f64::min);
-                hi = (0..k).map(|a| losses[a] + 1.0 / rate(eta, a)).fold(f64::INFINITY, f64::min);
+                lo = (0..k)
+                    .map(|a| losses[a] + (1.0 - kf.ln()) / rate(eta, a))
+                    .fold(f64::INFINITY, f64::min);
+                hi = (0..k)
+                    .map(|a| losses[a] + 1.0 / rate(eta, a))
+                    .fold(f64::INFINITY, f64::min);
             } else {
-                lo = (0..k).map(|a| losses[a] - kf / rate(eta, a)).fold(f64::INFINITY, f64::min);
-                hi = (0..k).map(|a| losses[a] - 1.0 / rate(eta, a)).fold(f64::INFINITY, f64::min);
+                lo = (0..k)
+                    .map(|a| losses[a] - kf / rate(eta, a))
+                    .fold(f64::INFINITY, f64::min);
+                hi = (0..k)
+                    .map(|a| losses[a] - 1.0 / rate(eta, a))
+                    .fold(f64::INFINITY, f64::min);
             }
         }
         Regularizer::HalfTsallis { eta, c } => {
@@ -200,9 +215,17 @@ pub fn solve(losses: &[f64], reg: &Regularizer) -> Result<Solution, SimplexError
     let mut iterations = 0;
     let (mut s, mut ds) = eval(x, &mut p);
     while (s - 1.0).abs() >= TOL && iterations < MAX_ITER {
-        if s > 1.0 { hi = x } else { lo = x }
+        if s > 1.0 {
+            hi = x
+        } else {
+            lo = x
+        }
         let newton = x - (s - 1.0) / ds;
-        x = if newton.is_finite() && newton > lo && newton < hi { newton } else { 0.5 * (lo + hi) };
+        x = if newton.is_finite() && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
         iterations += 1;
         (s, ds) = eval(x, &mut p);
     }
@@ -257,7 +280,10 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(solve(&[], &Regularizer::TsallisInf { eta: 1.0 }), Err(SimplexError::Empty));
+        assert_eq!(
+            solve(&[], &Regularizer::TsallisInf { eta: 1.0 }),
+            Err(SimplexError::Empty)
+        );
         assert!(matches!(
             solve(&[f64::NAN], &Regularizer::TsallisInf { eta: 1.0 }),
             Err(SimplexError::NonFiniteLoss { index: 0, .. })
@@ -271,12 +297,20 @@ mod tests {
     fn regs() -> Vec<Regularizer> {
         vec![
             Regularizer::Shannon { eta: vec![0.5] },
-            Regularizer::Shannon { eta: vec![0.5, 2.0, 1.0, 0.1] },
+            Regularizer::Shannon {
+                eta: vec![0.5, 2.0, 1.0, 0.1],
+            },
             Regularizer::HalfTsallis { eta: 0.3, c: 1.0 },
             Regularizer::TsallisInf { eta: 1.5 },
             Regularizer::LogBarrier { eta: vec![0.4] },
-            Regularizer::LogBarrier { eta: vec![0.5, 2.0, 1.0, 0.1] },
-            Regularizer::Hybrid { eta: 0.5, c: 2.0, beta: 0.3 },
+            Regularizer::LogBarrier {
+                eta: vec![0.5, 2.0, 1.0, 0.1],
+            },
+            Regularizer::Hybrid {
+                eta: 0.5,
+                c: 2.0,
+                beta: 0.3,
+            },
         ]
     }
 

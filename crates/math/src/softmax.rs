@@ -75,7 +75,10 @@ pub fn kl(p: &[f64], lp: &[f64], lq: &[f64]) -> f64 {
 /// Shannon entropy `−Σ p_a ln p_a` (zero terms skipped).
 #[inline]
 pub fn entropy(p: &[f64]) -> f64 {
-    -p.iter().filter(|&&x| x > 0.0).map(|&x| x * x.ln()).sum::<f64>()
+    -p.iter()
+        .filter(|&&x| x > 0.0)
+        .map(|&x| x * x.ln())
+        .sum::<f64>()
 }
 
 /// Tsallis entropy of index `q > 0` in the entmax scaling
@@ -150,7 +153,11 @@ mod tests {
             let tau = 10f64.powf(-3.0 + 4.0 * unif());
             let mut lp = vec![0.0; n];
             log_softmax(&v, tau, &mut lp);
-            let explicit: f64 = lp.iter().zip(&v).map(|(&l, &x)| l.exp() * (x - tau * l)).sum();
+            let explicit: f64 = lp
+                .iter()
+                .zip(&v)
+                .map(|(&l, &x)| l.exp() * (x - tau * l))
+                .sum();
             worst = worst.max((explicit - lse(&v, tau)).abs());
         }
         assert!(worst <= 1e-12, "max |Σ p(v − τ ln p) − lse| = {worst}");

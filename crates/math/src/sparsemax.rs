@@ -33,7 +33,10 @@ pub fn sparsemax(z: &[f64], out: &mut [f64]) -> Sparsemax {
     for (o, &zi) in out.iter_mut().zip(z) {
         *o = (zi - threshold).max(0.0);
     }
-    Sparsemax { threshold, support: k }
+    Sparsemax {
+        threshold,
+        support: k,
+    }
 }
 
 /// Regularized value `spmax(z) = max_p ⟨p, z⟩ + ½(1 − ‖p‖²) = ½ Σ_{j∈S}(z_j² − τ²) + ½`.
@@ -41,7 +44,13 @@ pub fn spmax(z: &[f64]) -> f64 {
     let mut p = vec![0.0; z.len()];
     let s = sparsemax(z, &mut p);
     let t = s.threshold;
-    0.5 * z.iter().zip(&p).filter(|(_, p)| **p > 0.0).map(|(&zj, _)| zj * zj - t * t).sum::<f64>() + 0.5
+    0.5 * z
+        .iter()
+        .zip(&p)
+        .filter(|(_, p)| **p > 0.0)
+        .map(|(&zj, _)| zj * zj - t * t)
+        .sum::<f64>()
+        + 0.5
 }
 
 /// α-entmax: `argmax_p ⟨p, z⟩ + S_α(p)` with the Tsallis entropy
@@ -70,7 +79,11 @@ pub fn entmax(z: &[f64], alpha: f64, out: &mut [f64]) {
         if mid <= lo || mid >= hi {
             break;
         }
-        if total(mid) >= 1.0 { lo = mid } else { hi = mid }
+        if total(mid) >= 1.0 {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     for (o, &x) in out.iter_mut().zip(z) {
         *o = (am1 * x - lo).max(0.0).powf(inv);

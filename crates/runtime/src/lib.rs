@@ -75,35 +75,59 @@ pub fn run_planner(
     while planner.iterations() < iterations {
         if stop.load(Ordering::Relaxed) {
             status = Status::Interrupted;
-            metrics.event(&format!("interrupted at iteration {}", planner.iterations()));
+            metrics.event(&format!(
+                "interrupted at iteration {}",
+                planner.iterations()
+            ));
             break;
         }
         let iteration = planner.iterations() + 1;
-        planner.iterate(metrics).map_err(|source| RuntimeError::Agent { iteration, source })?;
+        planner
+            .iterate(metrics)
+            .map_err(|source| RuntimeError::Agent { iteration, source })?;
         let dt = last_t.elapsed().as_secs_f64();
         if dt >= 1.0 || planner.iterations() == iterations {
             let k = planner.iterations();
-            metrics.record(Timeline::LearnerSteps, k, "system/iterations_per_sec", (k - last_k) as f64 / dt.max(1e-9));
+            metrics.record(
+                Timeline::LearnerSteps,
+                k,
+                "system/iterations_per_sec",
+                (k - last_k) as f64 / dt.max(1e-9),
+            );
             (last_t, last_k) = (Instant::now(), k);
         }
     }
-    planner.finish(metrics).map_err(|source| RuntimeError::Agent { iteration: planner.iterations(), source })?;
+    planner
+        .finish(metrics)
+        .map_err(|source| RuntimeError::Agent {
+            iteration: planner.iterations(),
+            source,
+        })?;
     metrics.flush();
-    Ok(Outcome { status, learner_steps: planner.iterations(), env_steps: 0, wall_secs: start.elapsed().as_secs_f64() })
+    Ok(Outcome {
+        status,
+        learner_steps: planner.iterations(),
+        env_steps: 0,
+        wall_secs: start.elapsed().as_secs_f64(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mirrorflow_core::metrics::MemorySink;
     use mirrorflow_core::ParamSnapshot;
+    use mirrorflow_core::metrics::MemorySink;
 
     struct Count(u64);
     impl Planner for Count {
         fn iterate(&mut self, m: &mut dyn MetricSink) -> Result<(), Error> {
             self.0 += 1;
             m.record(Timeline::LearnerSteps, self.0, "x", self.0 as f64);
-            if self.0 == 99 { Err(Error::Learner("boom".into())) } else { Ok(()) }
+            if self.0 == 99 {
+                Err(Error::Learner("boom".into()))
+            } else {
+                Ok(())
+            }
         }
         fn iterations(&self) -> u64 {
             self.0
@@ -122,6 +146,9 @@ mod tests {
         let out = run_planner(&mut Count(0), 10, &mut sink, &AtomicBool::new(true)).unwrap();
         assert_eq!((out.status, out.learner_steps), (Status::Interrupted, 0));
         let err = run_planner(&mut Count(0), 1000, &mut sink, &AtomicBool::new(false)).unwrap_err();
-        assert!(err.to_string().contains("iteration 99: learner failed: boom"));
+        assert!(
+            err.to_string()
+                .contains("iteration 99: learner failed: boom")
+        );
     }
 }

@@ -50,20 +50,27 @@ impl JsonlSink {
     }
 
     fn write_pending(&mut self) {
-        let Some((timeline, step, values)) = self.pending.take() else { return };
+        let Some((timeline, step, values)) = self.pending.take() else {
+            return;
+        };
         let mut obj = Map::new();
         obj.insert("timeline".into(), Value::String(timeline.as_str().into()));
         obj.insert("step".into(), Value::Number(step.into()));
         let wall = (self.start.elapsed().as_secs_f64() * 1e4).round() / 1e4;
-        obj.insert("wall_secs".into(), Number::from_f64(wall).map_or(Value::Null, Value::Number));
+        obj.insert(
+            "wall_secs".into(),
+            Number::from_f64(wall).map_or(Value::Null, Value::Number),
+        );
         for (k, v) in values {
             // JSON has no NaN/inf: write them as strings so nothing is silently dropped.
-            let val = Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number);
+            let val =
+                Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number);
             obj.insert(k, val);
         }
         let line = Value::Object(obj).to_string();
         if let Err(e) = writeln!(self.out, "{line}") {
-            self.error.get_or_insert_with(|| format!("{}: {e}", self.path.display()));
+            self.error
+                .get_or_insert_with(|| format!("{}: {e}", self.path.display()));
         }
         if self.last_flush.elapsed() > Duration::from_secs(2) {
             let _ = self.out.flush();
@@ -86,13 +93,18 @@ impl MetricSink for JsonlSink {
     }
 
     fn event(&mut self, text: &str) {
-        let _ = writeln!(self.events, "[{:>10.3}s] {text}", self.start.elapsed().as_secs_f64());
+        let _ = writeln!(
+            self.events,
+            "[{:>10.3}s] {text}",
+            self.start.elapsed().as_secs_f64()
+        );
     }
 
     fn flush(&mut self) {
         self.write_pending();
         if let Err(e) = self.out.flush().and_then(|_| self.events.flush()) {
-            self.error.get_or_insert_with(|| format!("{}: {e}", self.path.display()));
+            self.error
+                .get_or_insert_with(|| format!("{}: {e}", self.path.display()));
         }
     }
 }
@@ -119,11 +131,18 @@ mod tests {
             s.flush();
         }
         let text = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["step"], 1);
         assert_eq!(lines[0]["a/y"], 2.0);
         assert_eq!(lines[1]["b/x"], "NaN");
-        assert!(std::fs::read_to_string(dir.path().join("events.log")).unwrap().contains("hello"));
+        assert!(
+            std::fs::read_to_string(dir.path().join("events.log"))
+                .unwrap()
+                .contains("hello")
+        );
     }
 }

@@ -36,12 +36,17 @@ pub enum TelemetryError {
         source: std::io::Error,
     },
     /// The run directory exists and is not empty.
-    #[error("run directory {0} already exists and is not empty; choose another --run-dir (runs are never overwritten)")]
+    #[error(
+        "run directory {0} already exists and is not empty; choose another --run-dir (runs are never overwritten)"
+    )]
     RunDirExists(String),
 }
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> TelemetryError + '_ {
-    move |source| TelemetryError::Io { path: path.display().to_string(), source }
+    move |source| TelemetryError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// Sends every record and event to each of its sinks, in order.

@@ -23,9 +23,11 @@ impl ProgressSink {
     /// Progress towards `total` steps of `timeline`, showing `key`.
     pub fn new(timeline: Timeline, total: u64, key: &str) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
-            let style = ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} eta {eta} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let bar =
+                ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
+            let style =
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} eta {eta} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         });
@@ -43,7 +45,8 @@ impl ProgressSink {
     }
 
     fn message(&self) -> String {
-        self.key_value.map_or(String::new(), |v| format!("{}={v:.6e}", self.key))
+        self.key_value
+            .map_or(String::new(), |v| format!("{}={v:.6e}", self.key))
     }
 
     fn line(&self) {

@@ -8,6 +8,7 @@
 //!   recorded from real gymnasium (`tests/data/gym/record.py`).
 //! * [`assert_close`]: tolerance asserts with a readable failure.
 #![deny(missing_docs)]
+#![allow(clippy::expect_used, clippy::unwrap_used, reason = "test helpers fail with a message by design")]
 
 use mirrorflow_core::{Env, EnvError, Rng, Space};
 use serde::Deserialize;
@@ -17,7 +18,10 @@ pub const RTOL: f64 = 1e-5;
 
 /// Asserts `|a − b| ≤ tol · max(1, |b|)` with a message naming what was compared.
 pub fn assert_close(what: &str, a: f64, b: f64, tol: f64) {
-    assert!((a - b).abs() <= tol * b.abs().max(1.0), "{what}: {a} vs expected {b} (tolerance {tol})");
+    assert!(
+        (a - b).abs() <= tol * b.abs().max(1.0),
+        "{what}: {a} vs expected {b} (tolerance {tol})"
+    );
 }
 
 /// Trajectories of one env recorded from gymnasium.
@@ -85,11 +89,20 @@ pub fn replay_episode<E: Env + ?Sized>(
     let mut stats = ReplayStats::default();
     for (t, action) in ep.actions.iter().enumerate() {
         let a: Vec<f32> = action.iter().map(|&x| x as f32).collect();
-        let info = env.step(&a, &mut obs).map_err(|e| format!("step {t}: {e}"))?;
+        let info = env
+            .step(&a, &mut obs)
+            .map_err(|e| format!("step {t}: {e}"))?;
         let mut rel = |what: String, got: f64, want: f64| -> Result<(), String> {
             let r = (got - want).abs() / want.abs().max(1.0);
             stats.max_rel_error = stats.max_rel_error.max(r);
-            if r <= tol { Ok(()) } else { Err(format!("{} episode seed {} step {t}: {what} = {got}, gymnasium {want}", ep.plan, ep.seed)) }
+            if r <= tol {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} episode seed {} step {t}: {what} = {got}, gymnasium {want}",
+                    ep.plan, ep.seed
+                ))
+            }
         };
         for (k, (&g, &w)) in obs.iter().zip(&ep.obs[t]).enumerate() {
             rel(format!("obs[{k}]"), g as f64, w)?;
@@ -98,7 +111,12 @@ pub fn replay_episode<E: Env + ?Sized>(
         if info.terminated != ep.terminated[t] || info.truncated != ep.truncated[t] {
             return Err(format!(
                 "{} episode seed {} step {t}: flags (terminated {}, truncated {}), gymnasium ({}, {})",
-                ep.plan, ep.seed, info.terminated, info.truncated, ep.terminated[t], ep.truncated[t]
+                ep.plan,
+                ep.seed,
+                info.terminated,
+                info.truncated,
+                ep.terminated[t],
+                ep.truncated[t]
             ));
         }
         stats.steps += 1;
@@ -127,7 +145,11 @@ pub fn check_env<E: Env>(mut make: impl FnMut() -> E, steps: usize) {
     let mut act = vec![0f32; ad];
     let mut rng = Rng::seed_from(1);
     spec.action_space.sample_into(&mut rng, &mut act);
-    assert!(env.step(&act, &mut obs).is_err(), "{}: step before reset must fail", spec.id);
+    assert!(
+        env.step(&act, &mut obs).is_err(),
+        "{}: step before reset must fail",
+        spec.id
+    );
 
     let run = |env: &mut E, seed: u64| -> Vec<f32> {
         let mut trace = Vec::new();
@@ -141,23 +163,48 @@ pub fn check_env<E: Env>(mut make: impl FnMut() -> E, steps: usize) {
             spec.action_space.sample_into(&mut rng, &mut act);
             let info = env.step(&act, &mut obs).expect("step");
             t += 1;
-            assert!(obs.iter().all(|v| v.is_finite()) && info.reward.is_finite(), "{}: non-finite output", spec.id);
+            assert!(
+                obs.iter().all(|v| v.is_finite()) && info.reward.is_finite(),
+                "{}: non-finite output",
+                spec.id
+            );
             if is_bounded(&spec.observation_space) {
-                assert!(spec.observation_space.contains(&obs), "{}: obs {obs:?} outside {}", spec.id, spec.observation_space);
+                assert!(
+                    spec.observation_space.contains(&obs),
+                    "{}: obs {obs:?} outside {}",
+                    spec.id,
+                    spec.observation_space
+                );
             }
             if let Some(limit) = spec.max_episode_steps {
-                assert!(t <= limit, "{}: episode longer than its time limit {limit}", spec.id);
+                assert!(
+                    t <= limit,
+                    "{}: episode longer than its time limit {limit}",
+                    spec.id
+                );
                 if t == limit && !info.terminated {
-                    assert!(info.truncated, "{}: not truncated at the time limit {limit}", spec.id);
+                    assert!(
+                        info.truncated,
+                        "{}: not truncated at the time limit {limit}",
+                        spec.id
+                    );
                 }
                 if t < limit {
-                    assert!(!info.truncated, "{}: truncated at step {t} before the limit {limit}", spec.id);
+                    assert!(
+                        !info.truncated,
+                        "{}: truncated at step {t} before the limit {limit}",
+                        spec.id
+                    );
                 }
             }
             trace.extend_from_slice(&obs);
             trace.push(info.reward as f32);
             if info.done() {
-                assert!(env.step(&act, &mut obs).is_err(), "{}: step after the end must fail", spec.id);
+                assert!(
+                    env.step(&act, &mut obs).is_err(),
+                    "{}: step after the end must fail",
+                    spec.id
+                );
                 env.reset(None, &mut obs).expect("reset");
                 t = 0;
             }
@@ -166,17 +213,34 @@ pub fn check_env<E: Env>(mut make: impl FnMut() -> E, steps: usize) {
     };
     let a = run(&mut env, 7);
     let b = run(&mut make(), 7);
-    assert_eq!(a, b, "{}: same seed and actions gave different trajectories", spec.id);
+    assert_eq!(
+        a, b,
+        "{}: same seed and actions gave different trajectories",
+        spec.id
+    );
     let c = run(&mut env, 8);
-    assert_ne!(a, c, "{}: different seeds gave identical trajectories", spec.id);
+    assert_ne!(
+        a, c,
+        "{}: different seeds gave identical trajectories",
+        spec.id
+    );
 
     if let Space::Discrete { n, start } = spec.action_space {
         env.reset(Some(0), &mut obs).expect("reset");
         let bad = (start + n as i64) as f32;
-        let err = env.step(&[bad], &mut obs).expect_err("out-of-range discrete action must fail");
+        let err = env
+            .step(&[bad], &mut obs)
+            .expect_err("out-of-range discrete action must fail");
         assert!(err.to_string().contains("not in the action space"), "{err}");
-        assert!(env.step(&[0.5 + start as f32], &mut obs).is_err(), "fractional action must fail");
+        assert!(
+            env.step(&[0.5 + start as f32], &mut obs).is_err(),
+            "fractional action must fail"
+        );
     }
     let mut short = vec![0f32; od + 1];
-    assert!(env.reset(Some(0), &mut short).is_err(), "{}: wrong obs buffer length must fail", spec.id);
+    assert!(
+        env.reset(Some(0), &mut short).is_err(),
+        "{}: wrong obs buffer length must fail",
+        spec.id
+    );
 }

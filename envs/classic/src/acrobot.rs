@@ -29,7 +29,9 @@ pub struct AcrobotConfig {
 
 impl Default for AcrobotConfig {
     fn default() -> Self {
-        Self { max_episode_steps: 500 }
+        Self {
+            max_episode_steps: 500,
+        }
     }
 }
 
@@ -55,10 +57,21 @@ fn wrap(mut x: f64, m: f64, big_m: f64) -> f64 {
 
 /// Time derivative of `(θ1, θ2, θ̇1, θ̇2)` under torque `a` ("book" dynamics).
 fn dsdt(s: [f64; 4], a: f64) -> [f64; 4] {
-    let (m1, m2, l1, lc1, lc2, i1, i2, g) =
-        (LINK_MASS_1, LINK_MASS_2, LINK_LENGTH_1, LINK_COM_POS_1, LINK_COM_POS_2, LINK_MOI, LINK_MOI, 9.8);
+    let (m1, m2, l1, lc1, lc2, i1, i2, g) = (
+        LINK_MASS_1,
+        LINK_MASS_2,
+        LINK_LENGTH_1,
+        LINK_COM_POS_1,
+        LINK_COM_POS_2,
+        LINK_MOI,
+        LINK_MOI,
+        9.8,
+    );
     let [theta1, theta2, dtheta1, dtheta2] = s;
-    let d1 = m1 * lc1.powi(2) + m2 * (l1.powi(2) + lc2.powi(2) + 2.0 * l1 * lc2 * theta2.cos()) + i1 + i2;
+    let d1 = m1 * lc1.powi(2)
+        + m2 * (l1.powi(2) + lc2.powi(2) + 2.0 * l1 * lc2 * theta2.cos())
+        + i1
+        + i2;
     let d2 = m2 * (lc2.powi(2) + l1 * lc2 * theta2.cos()) + i2;
     let phi2 = m2 * lc2 * g * (theta1 + theta2 - PI / 2.0).cos();
     let phi1 = -m2 * l1 * lc2 * dtheta2.powi(2) * theta2.sin()
@@ -74,7 +87,14 @@ fn dsdt(s: [f64; 4], a: f64) -> [f64; 4] {
 /// One classical RK4 step of length `dt` (gymnasium's `rk4` over `[0, dt]`).
 fn rk4(y0: [f64; 4], a: f64, dt: f64) -> [f64; 4] {
     let dt2 = dt / 2.0;
-    let add = |y: [f64; 4], k: [f64; 4], h: f64| [y[0] + h * k[0], y[1] + h * k[1], y[2] + h * k[2], y[3] + h * k[3]];
+    let add = |y: [f64; 4], k: [f64; 4], h: f64| {
+        [
+            y[0] + h * k[0],
+            y[1] + h * k[1],
+            y[2] + h * k[2],
+            y[3] + h * k[3],
+        ]
+    };
     let k1 = dsdt(y0, a);
     let k2 = dsdt(add(y0, k1, dt2), a);
     let k3 = dsdt(add(y0, k2, dt2), a);
@@ -97,7 +117,10 @@ impl Acrobot {
         )
         .with_max_episode_steps(cfg.max_episode_steps);
         Self {
-            spec: EnvSpec { render_fps: Some(15), ..spec },
+            spec: EnvSpec {
+                render_fps: Some(15),
+                ..spec
+            },
             state: [0.0; 4],
             rng: Rng::seed_from(0),
             episode: Episode::new(cfg.max_episode_steps),
@@ -150,7 +173,9 @@ impl Env for Acrobot {
         self.state = ns;
         let terminated = -ns[0].cos() - (ns[1] + ns[0]).cos() > 1.0;
         self.write_obs(obs);
-        Ok(self.episode.finish(if terminated { 0.0 } else { -1.0 }, terminated))
+        Ok(self
+            .episode
+            .finish(if terminated { 0.0 } else { -1.0 }, terminated))
     }
 }
 
@@ -160,7 +185,9 @@ impl PhysicalState for Acrobot {
     }
 
     fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state.try_into().map_err(|_| state_len_error(&self.spec, 4, state.len()))?;
+        self.state = state
+            .try_into()
+            .map_err(|_| state_len_error(&self.spec, 4, state.len()))?;
         self.episode.begin();
         Ok(())
     }

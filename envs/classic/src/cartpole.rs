@@ -31,7 +31,10 @@ pub struct CartPoleConfig {
 
 impl Default for CartPoleConfig {
     fn default() -> Self {
-        Self { sutton_barto_reward: false, max_episode_steps: 500 }
+        Self {
+            sutton_barto_reward: false,
+            max_episode_steps: 500,
+        }
     }
 }
 
@@ -48,7 +51,12 @@ pub struct CartPole {
 impl CartPole {
     /// A new env; call `reset` before stepping.
     pub fn new(cfg: CartPoleConfig) -> Self {
-        let high = [X_THRESHOLD as f32 * 2.0, f32::INFINITY, THETA_THRESHOLD as f32 * 2.0, f32::INFINITY];
+        let high = [
+            X_THRESHOLD as f32 * 2.0,
+            f32::INFINITY,
+            THETA_THRESHOLD as f32 * 2.0,
+            f32::INFINITY,
+        ];
         let spec = EnvSpec::new(
             "CartPole-v1",
             Space::boxed(high.iter().map(|h| -h).collect(), high.to_vec()),
@@ -56,7 +64,16 @@ impl CartPole {
         )
         .with_max_episode_steps(cfg.max_episode_steps);
         let episode = Episode::new(cfg.max_episode_steps);
-        Self { spec: EnvSpec { render_fps: Some(50), ..spec }, cfg, state: [0.0; 4], rng: Rng::seed_from(0), episode }
+        Self {
+            spec: EnvSpec {
+                render_fps: Some(50),
+                ..spec
+            },
+            cfg,
+            state: [0.0; 4],
+            rng: Rng::seed_from(0),
+            episode,
+        }
     }
 
     fn write_obs(&self, obs: &mut [f32]) {
@@ -95,7 +112,11 @@ impl Env for CartPole {
         check_action(&self.spec, action)?;
         self.episode.check(&self.spec)?;
         let [x, x_dot, theta, theta_dot] = self.state;
-        let force = if action[0] == 1.0 { FORCE_MAG } else { -FORCE_MAG };
+        let force = if action[0] == 1.0 {
+            FORCE_MAG
+        } else {
+            -FORCE_MAG
+        };
         let (sintheta, costheta) = (theta.sin(), theta.cos());
         let temp = (force + POLEMASS_LENGTH * (theta_dot * theta_dot) * sintheta) / TOTAL_MASS;
         let thetaacc = (GRAVITY * sintheta - costheta * temp)
@@ -108,7 +129,10 @@ impl Env for CartPole {
             theta_dot + TAU * thetaacc,
         ];
         let [x, _, theta, _] = self.state;
-        let terminated = x < -X_THRESHOLD || x > X_THRESHOLD || theta < -THETA_THRESHOLD || theta > THETA_THRESHOLD;
+        let terminated = x < -X_THRESHOLD
+            || x > X_THRESHOLD
+            || theta < -THETA_THRESHOLD
+            || theta > THETA_THRESHOLD;
         let reward = match (self.cfg.sutton_barto_reward, terminated) {
             (false, _) => 1.0,
             (true, false) => 0.0,
@@ -125,7 +149,9 @@ impl PhysicalState for CartPole {
     }
 
     fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state.try_into().map_err(|_| state_len_error(&self.spec, 4, state.len()))?;
+        self.state = state
+            .try_into()
+            .map_err(|_| state_len_error(&self.spec, 4, state.len()))?;
         self.episode.begin();
         Ok(())
     }

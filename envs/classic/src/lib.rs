@@ -47,7 +47,12 @@ pub(crate) struct Episode {
 
 impl Episode {
     pub(crate) fn new(limit: u32) -> Self {
-        Self { steps: 0, limit, active: false, started: false }
+        Self {
+            steps: 0,
+            limit,
+            active: false,
+            started: false,
+        }
     }
 
     pub(crate) fn begin(&mut self) {
@@ -63,7 +68,11 @@ impl Episode {
         } else {
             Err(EnvError::NeedsReset {
                 env: spec.id.clone(),
-                when: if self.started { "after the episode ended" } else { "before the first reset" },
+                when: if self.started {
+                    "after the episode ended"
+                } else {
+                    "before the first reset"
+                },
             })
         }
     }
@@ -75,7 +84,11 @@ impl Episode {
         if terminated || truncated {
             self.active = false;
         }
-        StepInfo { reward, terminated, truncated }
+        StepInfo {
+            reward,
+            terminated,
+            truncated,
+        }
     }
 }
 

@@ -26,7 +26,10 @@ pub struct MountainCarConfig {
 
 impl Default for MountainCarConfig {
     fn default() -> Self {
-        Self { goal_velocity: 0.0, max_episode_steps: 200 }
+        Self {
+            goal_velocity: 0.0,
+            max_episode_steps: 200,
+        }
     }
 }
 
@@ -53,7 +56,10 @@ impl MountainCar {
         )
         .with_max_episode_steps(cfg.max_episode_steps);
         Self {
-            spec: EnvSpec { render_fps: Some(30), ..spec },
+            spec: EnvSpec {
+                render_fps: Some(30),
+                ..spec
+            },
             goal_velocity: cfg.goal_velocity,
             state: [0.0; 2],
             rng: Rng::seed_from(0),
@@ -111,7 +117,9 @@ impl PhysicalState for MountainCar {
     }
 
     fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state.try_into().map_err(|_| state_len_error(&self.spec, 2, state.len()))?;
+        self.state = state
+            .try_into()
+            .map_err(|_| state_len_error(&self.spec, 2, state.len()))?;
         self.episode.begin();
         Ok(())
     }

@@ -29,7 +29,10 @@ pub struct PendulumConfig {
 
 impl Default for PendulumConfig {
     fn default() -> Self {
-        Self { g: 10.0, max_episode_steps: 200 }
+        Self {
+            g: 10.0,
+            max_episode_steps: 200,
+        }
     }
 }
 
@@ -53,12 +56,18 @@ impl Pendulum {
     pub fn new(cfg: PendulumConfig) -> Self {
         let spec = EnvSpec::new(
             "Pendulum-v1",
-            Space::boxed(vec![-1.0, -1.0, -MAX_SPEED as f32], vec![1.0, 1.0, MAX_SPEED as f32]),
+            Space::boxed(
+                vec![-1.0, -1.0, -MAX_SPEED as f32],
+                vec![1.0, 1.0, MAX_SPEED as f32],
+            ),
             Space::boxed(vec![-MAX_TORQUE], vec![MAX_TORQUE]),
         )
         .with_max_episode_steps(cfg.max_episode_steps);
         Self {
-            spec: EnvSpec { render_fps: Some(30), ..spec },
+            spec: EnvSpec {
+                render_fps: Some(30),
+                ..spec
+            },
             g: cfg.g,
             state: [0.0; 2],
             rng: Rng::seed_from(0),
@@ -104,7 +113,8 @@ impl Env for Pendulum {
         let u: f32 = action[0].clamp(-MAX_TORQUE, MAX_TORQUE);
         let costs = angle_normalize(th).powi(2) + 0.1 * thdot * thdot + (0.001f32 * (u * u)) as f64;
         let torque_term = ((3.0 / (M * L * L)) as f32 * u) as f64;
-        let newthdot = (thdot + (3.0 * self.g / (2.0 * L) * th.sin() + torque_term) * DT).clamp(-MAX_SPEED, MAX_SPEED);
+        let newthdot = (thdot + (3.0 * self.g / (2.0 * L) * th.sin() + torque_term) * DT)
+            .clamp(-MAX_SPEED, MAX_SPEED);
         let newth = th + newthdot * DT;
         self.state = [newth, newthdot];
         self.write_obs(obs);
@@ -118,7 +128,9 @@ impl PhysicalState for Pendulum {
     }
 
     fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state.try_into().map_err(|_| state_len_error(&self.spec, 2, state.len()))?;
+        self.state = state
+            .try_into()
+            .map_err(|_| state_len_error(&self.spec, 2, state.len()))?;
         self.episode.begin();
         Ok(())
     }

@@ -33,7 +33,14 @@ pub struct ChainConfig {
 
 impl Default for ChainConfig {
     fn default() -> Self {
-        Self { num_states: 5, slip: 0.2, end_reward: 10.0, back_reward: 2.0, gamma: 0.95, max_episode_steps: 100 }
+        Self {
+            num_states: 5,
+            slip: 0.2,
+            end_reward: 10.0,
+            back_reward: 2.0,
+            gamma: 0.95,
+            max_episode_steps: 100,
+        }
     }
 }
 
@@ -66,7 +73,14 @@ impl ChainConfig {
         }
         let mut initial = vec![0.0; n];
         initial[0] = 1.0;
-        Ok(TabularMdp::from_rows(n, 2, self.gamma, &rows, reward, Some(initial))?)
+        Ok(TabularMdp::from_rows(
+            n,
+            2,
+            self.gamma,
+            &rows,
+            reward,
+            Some(initial),
+        )?)
     }
 }
 
@@ -88,7 +102,13 @@ pub struct RiverSwimConfig {
 
 impl Default for RiverSwimConfig {
     fn default() -> Self {
-        Self { num_states: 6, left_reward: 0.005, right_reward: 1.0, gamma: 0.95, max_episode_steps: 100 }
+        Self {
+            num_states: 6,
+            left_reward: 0.005,
+            right_reward: 1.0,
+            gamma: 0.95,
+            max_episode_steps: 100,
+        }
     }
 }
 
@@ -121,7 +141,14 @@ impl RiverSwimConfig {
         let mut initial = vec![0.0; n];
         initial[0] = 0.5;
         initial[1] = 0.5;
-        Ok(TabularMdp::from_rows(n, 2, self.gamma, &rows, reward, Some(initial))?)
+        Ok(TabularMdp::from_rows(
+            n,
+            2,
+            self.gamma,
+            &rows,
+            reward,
+            Some(initial),
+        )?)
     }
 }
 
@@ -136,6 +163,13 @@ mod tests {
         assert!((c.rewards()[4 * 2] - 8.4).abs() < 1e-12); // 0.8·10 + 0.2·2
         let r = RiverSwimConfig::default().build().unwrap();
         assert_eq!(r.rewards()[11], 1.0);
-        assert!(ChainConfig { num_states: 1, ..Default::default() }.build().is_err());
+        assert!(
+            ChainConfig {
+                num_states: 1,
+                ..Default::default()
+            }
+            .build()
+            .is_err()
+        );
     }
 }

@@ -44,43 +44,76 @@ fn default_gamma() -> f64 {
 
 /// Loads and validates a model file. Errors carry the path and name the row or field.
 pub fn load(path: &Path) -> Result<TabularMdp, TabularError> {
-    let file_err = |message: String| TabularError::File { path: path.display().to_string(), message };
+    let file_err = |message: String| TabularError::File {
+        path: path.display().to_string(),
+        message,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| file_err(format!("cannot read: {e}")))?;
-    parse(&text).map_err(|m| file_err(m))
+    parse(&text).map_err(file_err)
 }
 
 /// Parses a model from JSON text (see the module docs for the schema).
 pub fn parse(text: &str) -> Result<TabularMdp, String> {
-    let m: FileModel = serde_json::from_str(text).map_err(|e| format!("invalid model JSON: {e}"))?;
+    let m: FileModel =
+        serde_json::from_str(text).map_err(|e| format!("invalid model JSON: {e}"))?;
     if m.num_states == 0 || m.num_actions == 0 {
-        return Err(format!("num_states ({}) and num_actions ({}) must be positive", m.num_states, m.num_actions));
+        return Err(format!(
+            "num_states ({}) and num_actions ({}) must be positive",
+            m.num_states, m.num_actions
+        ));
     }
     let mut rows = Vec::with_capacity(m.transitions.len());
     for (i, row) in m.transitions.iter().enumerate() {
         if row.len() != 4 {
-            return Err(format!("transitions row {i} has {} values, expected [s, a, s_next, prob]", row.len()));
+            return Err(format!(
+                "transitions row {i} has {} values, expected [s, a, s_next, prob]",
+                row.len()
+            ));
         }
         let idx = |k: usize, name: &str, bound: usize| -> Result<usize, String> {
             let v = row[k];
             if v.fract() != 0.0 || v < 0.0 || v >= bound as f64 {
-                Err(format!("transitions row {i} {row:?}: {name} = {v} must be an integer in 0..{bound}"))
+                Err(format!(
+                    "transitions row {i} {row:?}: {name} = {v} must be an integer in 0..{bound}"
+                ))
             } else {
                 Ok(v as usize)
             }
         };
-        rows.push((idx(0, "s", m.num_states)?, idx(1, "a", m.num_actions)?, idx(2, "s_next", m.num_states)?, row[3]));
+        rows.push((
+            idx(0, "s", m.num_states)?,
+            idx(1, "a", m.num_actions)?,
+            idx(2, "s_next", m.num_states)?,
+            row[3],
+        ));
     }
     if m.rewards.len() != m.num_states {
-        return Err(format!("rewards has {} rows, expected num_states = {}", m.rewards.len(), m.num_states));
+        return Err(format!(
+            "rewards has {} rows, expected num_states = {}",
+            m.rewards.len(),
+            m.num_states
+        ));
     }
     let mut reward = Vec::with_capacity(m.num_states * m.num_actions);
     for (s, r) in m.rewards.iter().enumerate() {
         if r.len() != m.num_actions {
-            return Err(format!("rewards row {s} has {} values, expected num_actions = {}", r.len(), m.num_actions));
+            return Err(format!(
+                "rewards row {s} has {} values, expected num_actions = {}",
+                r.len(),
+                m.num_actions
+            ));
         }
         reward.extend_from_slice(r);
     }
-    TabularMdp::from_rows(m.num_states, m.num_actions, m.gamma, &rows, reward, m.initial).map_err(|e| e.to_string())
+    TabularMdp::from_rows(
+        m.num_states,
+        m.num_actions,
+        m.gamma,
+        &rows,
+        reward,
+        m.initial,
+    )
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -102,9 +135,15 @@ mod tests {
     fn errors_name_the_row() {
         let bad_sum = GOOD.replace("[0,1,0,0.2]", "[0,1,0,0.3]");
         let e = parse(&bad_sum).unwrap_err();
-        assert!(e.contains("state 0, action 1 sum to 1.1") && e.contains("transition rows [1, 2]"), "{e}");
+        assert!(
+            e.contains("state 0, action 1 sum to 1.1") && e.contains("transition rows [1, 2]"),
+            "{e}"
+        );
         let e = parse(&GOOD.replace("[1,1,1,1.0]", "[1,1,2,1.0]")).unwrap_err();
-        assert!(e.contains("transitions row 4") && e.contains("s_next = 2"), "{e}");
+        assert!(
+            e.contains("transitions row 4") && e.contains("s_next = 2"),
+            "{e}"
+        );
         let e = parse(&GOOD.replace("[1,0,0,1.0]", "[1,0,0,-1.0]")).unwrap_err();
         assert!(e.contains("transition row 3") && e.contains(">= 0"), "{e}");
         let e = parse(&GOOD.replace("\"gamma\"", "\"gama\"")).unwrap_err();

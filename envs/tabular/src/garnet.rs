@@ -29,7 +29,14 @@ pub struct GarnetConfig {
 
 impl Default for GarnetConfig {
     fn default() -> Self {
-        Self { num_states: 100, num_actions: 4, branching: 3, gamma: 0.9, model_seed: 0, max_episode_steps: 100 }
+        Self {
+            num_states: 100,
+            num_actions: 4,
+            branching: 3,
+            gamma: 0.9,
+            model_seed: 0,
+            max_episode_steps: 100,
+        }
     }
 }
 
@@ -37,13 +44,21 @@ impl GarnetConfig {
     /// Checks ranges; the error names the field.
     pub fn validate(&self) -> Result<(), TabularError> {
         if self.num_states == 0 || self.num_states > u32::MAX as usize {
-            return Err(param("num_states", self.num_states, "must be in 1..=4294967295"));
+            return Err(param(
+                "num_states",
+                self.num_states,
+                "must be in 1..=4294967295",
+            ));
         }
         if self.num_actions == 0 {
             return Err(param("num_actions", self.num_actions, "must be at least 1"));
         }
         if self.branching == 0 || self.branching > self.num_states {
-            return Err(param("branching", self.branching, &format!("must be in 1..={} (num_states)", self.num_states)));
+            return Err(param(
+                "branching",
+                self.branching,
+                &format!("must be in 1..={} (num_states)", self.num_states),
+            ));
         }
         check_gamma(self.gamma)
     }
@@ -96,7 +111,9 @@ impl GarnetConfig {
             row_start.push(next.len());
             reward.push(rng.next_f64());
         }
-        Ok(TabularMdp::from_csr(s_n, a_n, self.gamma, row_start, next, prob, reward, None)?)
+        Ok(TabularMdp::from_csr(
+            s_n, a_n, self.gamma, row_start, next, prob, reward, None,
+        )?)
     }
 }
 
@@ -106,11 +123,21 @@ mod tests {
 
     #[test]
     fn shape_and_determinism() {
-        let cfg = GarnetConfig { num_states: 50, num_actions: 3, branching: 4, ..Default::default() };
+        let cfg = GarnetConfig {
+            num_states: 50,
+            num_actions: 3,
+            branching: 4,
+            ..Default::default()
+        };
         let m = cfg.build().unwrap();
         assert_eq!((m.num_states(), m.num_actions(), m.nnz()), (50, 3, 600));
         assert_eq!(m, cfg.build().unwrap());
-        let other = GarnetConfig { model_seed: 1, ..cfg.clone() }.build().unwrap();
+        let other = GarnetConfig {
+            model_seed: 1,
+            ..cfg.clone()
+        }
+        .build()
+        .unwrap();
         assert_ne!(m, other);
         for s in 0..50 {
             for a in 0..3 {
@@ -126,15 +153,34 @@ mod tests {
 
     #[test]
     fn dense_branching_uses_shuffle() {
-        let m = GarnetConfig { num_states: 5, num_actions: 2, branching: 5, ..Default::default() }.build().unwrap();
+        let m = GarnetConfig {
+            num_states: 5,
+            num_actions: 2,
+            branching: 5,
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
         assert_eq!(m.nnz(), 50);
     }
 
     #[test]
     fn bad_params_name_the_field() {
-        let e = GarnetConfig { branching: 200, ..Default::default() }.validate().unwrap_err().to_string();
+        let e = GarnetConfig {
+            branching: 200,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("branching = 200"), "{e}");
-        let e = GarnetConfig { gamma: 1.0, ..Default::default() }.validate().unwrap_err().to_string();
+        let e = GarnetConfig {
+            gamma: 1.0,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("gamma = 1"), "{e}");
     }
 }

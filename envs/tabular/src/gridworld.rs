@@ -31,7 +31,15 @@ pub struct GridworldConfig {
 
 impl Default for GridworldConfig {
     fn default() -> Self {
-        Self { width: 5, height: 5, slip: 0.1, goal_reward: 1.0, step_reward: 0.0, gamma: 0.95, max_episode_steps: 100 }
+        Self {
+            width: 5,
+            height: 5,
+            slip: 0.1,
+            goal_reward: 1.0,
+            step_reward: 0.0,
+            gamma: 0.95,
+            max_episode_steps: 100,
+        }
     }
 }
 
@@ -39,7 +47,11 @@ impl GridworldConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), TabularError> {
         if self.width == 0 || self.height == 0 || self.width * self.height < 2 {
-            return Err(param("width", self.width, "width × height must be at least 2"));
+            return Err(param(
+                "width",
+                self.width,
+                "width × height must be at least 2",
+            ));
         }
         if !(0.0..=1.0).contains(&self.slip) {
             return Err(param("slip", self.slip, "must be in [0, 1]"));
@@ -67,8 +79,16 @@ impl GridworldConfig {
                 let mut targets = [0usize; 4];
                 for (d, &(dx, dy)) in moves.iter().enumerate() {
                     let (x, y) = ((s % w) as i64 + dx, (s / w) as i64 + dy);
-                    targets[d] = if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 { s } else { y as usize * w + x as usize };
-                    dist[d] = if d == a { 1.0 - self.slip } else { self.slip / 3.0 };
+                    targets[d] = if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
+                        s
+                    } else {
+                        y as usize * w + x as usize
+                    };
+                    dist[d] = if d == a {
+                        1.0 - self.slip
+                    } else {
+                        self.slip / 3.0
+                    };
                 }
                 let mut merged: Vec<(usize, f64)> = Vec::new();
                 for d in 0..4 {
@@ -84,7 +104,14 @@ impl GridworldConfig {
         }
         let mut initial = vec![0.0; n];
         initial[0] = 1.0;
-        Ok(TabularMdp::from_rows(n, 4, self.gamma, &rows, reward, Some(initial))?)
+        Ok(TabularMdp::from_rows(
+            n,
+            4,
+            self.gamma,
+            &rows,
+            reward,
+            Some(initial),
+        )?)
     }
 }
 
@@ -94,7 +121,14 @@ mod tests {
 
     #[test]
     fn corner_moves() {
-        let m = GridworldConfig { width: 3, height: 2, slip: 0.3, ..Default::default() }.build().unwrap();
+        let m = GridworldConfig {
+            width: 3,
+            height: 2,
+            slip: 0.3,
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
         // state 0, action right: right w.p. 0.7; up/left hit the wall (stay) 0.2; down 0.1
         let (ns, ps) = m.transitions(0, 1);
         let mut pairs: Vec<(u32, f64)> = ns.iter().copied().zip(ps.iter().copied()).collect();

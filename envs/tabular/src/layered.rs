@@ -78,12 +78,19 @@ impl LayeredConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), TabularError> {
         if self.layer_sizes.is_empty() || self.layer_sizes.contains(&0) {
-            return Err(param("layer_sizes", format!("{:?}", self.layer_sizes), "needs at least one layer, each with at least one state"));
+            return Err(param(
+                "layer_sizes",
+                format!("{:?}", self.layer_sizes),
+                "needs at least one layer, each with at least one state",
+            ));
         }
         if self.num_actions < 2 {
             return Err(param("num_actions", self.num_actions, "must be at least 2"));
         }
-        for (f, v) in [("best_loss", self.best_loss), ("other_loss", self.other_loss)] {
+        for (f, v) in [
+            ("best_loss", self.best_loss),
+            ("other_loss", self.other_loss),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(param(f, v, "must be in [0, 1]"));
             }
@@ -115,7 +122,12 @@ impl LayeredConfig {
                 best_action.push(rng.below(self.num_actions as u64) as usize);
             }
         }
-        Ok(LayeredMdp { cfg: self.clone(), layer_start, transition, best_action })
+        Ok(LayeredMdp {
+            cfg: self.clone(),
+            layer_start,
+            transition,
+            best_action,
+        })
     }
 }
 
@@ -161,11 +173,19 @@ impl LayeredMdp {
     /// Expected losses `ℓ̄_t(s, a)` of round `t` (0-based), `S × A` row-major.
     pub fn mean_losses(&self, t: u64, out: &mut [f64]) {
         let a_n = self.cfg.num_actions;
-        let shift = if self.adversarial_at(t) { (64 - (t + 1).leading_zeros() - 1) as usize } else { 0 };
+        let shift = if self.adversarial_at(t) {
+            (64 - (t + 1).leading_zeros() - 1) as usize
+        } else {
+            0
+        };
         for s in 0..self.num_states() {
             let best = (self.best_action[s] + shift) % a_n;
             for a in 0..a_n {
-                out[s * a_n + a] = if a == best { self.cfg.best_loss } else { self.cfg.other_loss };
+                out[s * a_n + a] = if a == best {
+                    self.cfg.best_loss
+                } else {
+                    self.cfg.other_loss
+                };
             }
         }
     }
@@ -204,7 +224,15 @@ impl LayeredEnv {
         )
         .with_max_episode_steps(mdp.horizon() as u32);
         let losses = vec![0.0; mdp.num_states() * mdp.num_actions()];
-        Self { mdp, spec, rng: Rng::seed_from(0), round: None, losses, state: 0, active: false }
+        Self {
+            mdp,
+            spec,
+            rng: Rng::seed_from(0),
+            round: None,
+            losses,
+            state: 0,
+            active: false,
+        }
     }
 
     /// The underlying MDP.
@@ -243,7 +271,10 @@ impl Env for LayeredEnv {
         check_obs_len(&self.spec, obs)?;
         check_action(&self.spec, action)?;
         if !self.active {
-            return Err(EnvError::NeedsReset { env: self.spec.id.clone(), when: "after the episode ended" });
+            return Err(EnvError::NeedsReset {
+                env: self.spec.id.clone(),
+                when: "after the episode ended",
+            });
         }
         let a = action[0] as usize;
         let loss = self.losses[self.state * self.mdp.num_actions() + a];
@@ -255,7 +286,11 @@ impl Env for LayeredEnv {
         }
         self.active = !terminated;
         obs[0] = self.state as f32;
-        Ok(StepInfo { reward: -loss, terminated, truncated: false })
+        Ok(StepInfo {
+            reward: -loss,
+            terminated,
+            truncated: false,
+        })
     }
 }
 
@@ -265,7 +300,12 @@ mod tests {
 
     #[test]
     fn layers_and_phases() {
-        let m = LayeredConfig { regime: LossRegime::Adversarial, ..Default::default() }.build().unwrap();
+        let m = LayeredConfig {
+            regime: LossRegime::Adversarial,
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
         assert_eq!((m.num_states(), m.horizon()), (5, 3));
         assert_eq!(m.layer_of(0), 0);
         assert_eq!(m.layer_of(2), 1);
@@ -283,7 +323,10 @@ mod tests {
     #[test]
     fn episodes_walk_the_layers() {
         let mut env = LayeredEnv::new(LayeredConfig::default().build().unwrap());
-        mirrorflow_testkit::check_env(|| LayeredEnv::new(LayeredConfig::default().build().unwrap()), 100);
+        mirrorflow_testkit::check_env(
+            || LayeredEnv::new(LayeredConfig::default().build().unwrap()),
+            100,
+        );
         let mut obs = [0.0];
         env.reset(Some(1), &mut obs).unwrap();
         assert_eq!(obs[0], 0.0);

@@ -49,10 +49,22 @@ pub enum TabularError {
     },
 }
 
-pub(crate) fn param<T: std::fmt::Display>(field: &'static str, value: T, expected: &str) -> TabularError {
-    TabularError::Param { field, value: value.to_string(), expected: expected.to_string() }
+pub(crate) fn param<T: std::fmt::Display>(
+    field: &'static str,
+    value: T,
+    expected: &str,
+) -> TabularError {
+    TabularError::Param {
+        field,
+        value: value.to_string(),
+        expected: expected.to_string(),
+    }
 }
 
 pub(crate) fn check_gamma(gamma: f64) -> Result<(), TabularError> {
-    if (0.0..1.0).contains(&gamma) { Ok(()) } else { Err(param("gamma", gamma, "must be in [0, 1)")) }
+    if (0.0..1.0).contains(&gamma) {
+        Ok(())
+    } else {
+        Err(param("gamma", gamma, "must be in [0, 1)"))
+    }
 }

@@ -29,7 +29,14 @@ impl TabularEnv {
         if max_episode_steps > 0 {
             spec = spec.with_max_episode_steps(max_episode_steps);
         }
-        Self { mdp, spec, rng: Rng::seed_from(0), state: 0, steps: 0, active: false }
+        Self {
+            mdp,
+            spec,
+            rng: Rng::seed_from(0),
+            state: 0,
+            steps: 0,
+            active: false,
+        }
     }
 
     /// The model.
@@ -59,7 +66,10 @@ impl Env for TabularEnv {
         check_obs_len(&self.spec, obs)?;
         check_action(&self.spec, action)?;
         if !self.active {
-            return Err(EnvError::NeedsReset { env: self.spec.id.clone(), when: "after the episode ended" });
+            return Err(EnvError::NeedsReset {
+                env: self.spec.id.clone(),
+                when: "after the episode ended",
+            });
         }
         let a = action[0] as usize;
         let reward = self.mdp.rewards()[self.state * self.mdp.num_actions() + a];
@@ -68,7 +78,11 @@ impl Env for TabularEnv {
         let truncated = self.spec.max_episode_steps.is_some_and(|l| self.steps >= l);
         self.active = !truncated;
         obs[0] = self.state as f32;
-        Ok(StepInfo { reward, terminated: false, truncated })
+        Ok(StepInfo {
+            reward,
+            terminated: false,
+            truncated,
+        })
     }
 }
 
@@ -79,7 +93,14 @@ mod tests {
 
     #[test]
     fn conformance() {
-        let mdp = Arc::new(GarnetConfig { num_states: 20, ..Default::default() }.build().unwrap());
+        let mdp = Arc::new(
+            GarnetConfig {
+                num_states: 20,
+                ..Default::default()
+            }
+            .build()
+            .unwrap(),
+        );
         mirrorflow_testkit::check_env(|| TabularEnv::new("garnet", mdp.clone(), 50), 300);
     }
 }
