@@ -5,7 +5,12 @@
 //! * `gym_conformance`: native classic-control envs against *live* gymnasium (the project venv
 //!   `.venv/`, made by `scripts/test`), and the committed recordings against a fresh recording.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::collapsible_match, reason = "tests fail loudly by design")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::collapsible_match,
+    reason = "tests fail loudly by design"
+)]
 
 mod cli;
 mod common;

@@ -8,7 +8,11 @@
 //!   recorded from real gymnasium (`tests/data/gym/record.py`).
 //! * [`assert_close`]: tolerance asserts with a readable failure.
 #![deny(missing_docs)]
-#![allow(clippy::expect_used, clippy::unwrap_used, reason = "test helpers fail with a message by design")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers fail with a message by design"
+)]
 
 use mirrorflow_core::{Env, EnvError, Rng, Space};
 use serde::Deserialize;

@@ -9,7 +9,9 @@
 //! ratios.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mirrorflow_core::{ActMode, Env, EnvFactory, EnvShard, Policy, Rng, SeedStream, TransitionBatch};
+use mirrorflow_core::{
+    ActMode, Env, EnvFactory, EnvShard, Policy, Rng, SeedStream, TransitionBatch,
+};
 use mirrorflow_env_classic::{CartPole, Pendulum};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -63,14 +65,22 @@ impl Policy for PoolPolicy {
 }
 
 fn shard(factory: EnvFactory, n: usize) -> impl FnMut() {
-    let mut shard = EnvShard::new(&factory, 0, n, SeedStream::new(0)).unwrap_or_else(|e| panic!("{e}"));
+    let mut shard =
+        EnvShard::new(&factory, 0, n, SeedStream::new(0)).unwrap_or_else(|e| panic!("{e}"));
     let probe = factory(0).unwrap_or_else(|e| panic!("{e}"));
-    let mut policy = PoolPolicy { actions: pool(probe.as_ref()), dim: probe.spec().act_dim(), k: 0 };
+    let mut policy = PoolPolicy {
+        actions: pool(probe.as_ref()),
+        dim: probe.spec().act_dim(),
+        k: 0,
+    };
     let per_env = STEPS as usize / n;
-    let mut batch = TransitionBatch::with_capacity(probe.spec().obs_dim(), probe.spec().act_dim(), per_env * n);
+    let mut batch =
+        TransitionBatch::with_capacity(probe.spec().obs_dim(), probe.spec().act_dim(), per_env * n);
     move || {
         batch.clear();
-        shard.rollout(&mut policy, ActMode::Explore, per_env, &mut batch).unwrap_or_else(|e| panic!("{e}"));
+        shard
+            .rollout(&mut policy, ActMode::Explore, per_env, &mut batch)
+            .unwrap_or_else(|e| panic!("{e}"));
         black_box(&batch);
     }
 }

@@ -152,6 +152,19 @@ mod tests {
     }
 
     #[test]
+    fn hundred_thousand_states_fit() {
+        let m = GarnetConfig {
+            num_states: 100_000,
+            num_actions: 10,
+            branching: 10,
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
+        assert!(m.nnz() >= 9_999_990 && m.nnz() <= 10_000_000, "{}", m.nnz());
+    }
+
+    #[test]
     fn dense_branching_uses_shuffle() {
         let m = GarnetConfig {
             num_states: 5,
