@@ -38,7 +38,7 @@ pub mod tabular;
 pub use batch::{EpisodeStat, TransitionBatch};
 pub use env::{Env, EnvFactory, EnvSpec, Frame, StepInfo};
 pub use error::{EnvError, Error};
-pub use learner::{Array2, Learner, ParamSnapshot, Planner, Tensor, TensorData};
+pub use learner::{AgentBuilder, Array2, Learner, ParamSnapshot, Planner, Tensor, TensorData};
 pub use metrics::{MetricSink, Timeline};
 pub use policy::{ActMode, Policy, RandomPolicy};
 pub use rng::{Rng, SeedStream};
