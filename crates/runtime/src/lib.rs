@@ -5,9 +5,16 @@
 //! * [`run_planner`]: drives a [`Planner`] (exact tabular methods) for a number of iterations,
 //!   stopping cleanly when asked (Ctrl-C).
 //!
-//! The timely actor–learner loop (sharded rollouts over workers, processes and hosts) builds on
-//! the same traits; a single local thread is its one-worker case.
+//! * [`actor_learner`] + [`run_workers`]: the timely actor–learner loop (sharded rollouts over
+//!   worker threads; processes and hosts through the same dataflow). One worker is the local
+//!   single-threaded case of the same code path.
 #![deny(missing_docs)]
+
+pub mod actor_learner;
+
+pub use actor_learner::{LoopOutcome, LoopPlan};
+use mirrorflow_core::{AgentBuilder, EnvFactory, EnvSpec};
+use std::sync::{Arc, Mutex};
 
 use mirrorflow_core::{Error, MetricSink, Planner, Timeline};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,6 +57,12 @@ pub struct Outcome {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum RuntimeError {
+    /// Building the agent or the envs failed before the loop started.
+    #[error("setting up the run failed: {0}")]
+    Setup(String),
+    /// A timely worker or the communication layer failed.
+    #[error("worker failed: {0}")]
+    Worker(String),
     /// The agent or an env failed.
     #[error("iteration {iteration}: {source}")]
     Agent {
@@ -58,6 +71,68 @@ pub enum RuntimeError {
         /// The failure.
         source: Error,
     },
+}
+
+impl RuntimeError {
+    pub(crate) fn setup(e: impl std::fmt::Display) -> Self {
+        RuntimeError::Setup(e.to_string())
+    }
+}
+
+/// A metric sink that can be handed to the worker thread that runs the learner.
+pub type SendSink = Box<dyn MetricSink + Send>;
+
+/// Runs the actor–learner loop on `workers` threads of this process (1 = a single thread, the
+/// local runner). The sink receives the learner's metrics on worker 0. Returns worker 0's outcome.
+pub fn run_workers(
+    workers: usize,
+    plan: LoopPlan,
+    spec: EnvSpec,
+    envs: EnvFactory,
+    builder: Arc<dyn AgentBuilder>,
+    sink: SendSink,
+    stop: Arc<AtomicBool>,
+) -> Result<LoopOutcome, RuntimeError> {
+    let config = if workers <= 1 {
+        timely::Config::thread()
+    } else {
+        timely::Config::process(workers)
+    };
+    let sink = Arc::new(Mutex::new(Some(sink)));
+    let guards = timely::execute(config, move |worker| {
+        let my_sink = if worker.index() == 0 {
+            sink.lock()
+                .ok()
+                .and_then(|mut s| s.take())
+                .map(|s| s as Box<dyn MetricSink>)
+        } else {
+            None
+        };
+        let outcome = actor_learner::build(
+            worker,
+            plan.clone(),
+            spec.clone(),
+            envs.clone(),
+            builder.clone(),
+            my_sink,
+            stop.clone(),
+        );
+        while worker.has_dataflows() {
+            worker.step_or_park(None);
+        }
+        outcome.map(|o| (worker.index() == 0).then(|| o.borrow().clone()))
+    })
+    .map_err(RuntimeError::Worker)?;
+    let mut result = None;
+    for r in guards.join() {
+        match r {
+            Ok(Ok(Some(o))) => result = Some(o),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(panic) => return Err(RuntimeError::Worker(panic)),
+        }
+    }
+    result.ok_or_else(|| RuntimeError::Worker("worker 0 returned no outcome".into()))
 }
 
 /// Runs `planner` until it has done `iterations` iterations or `stop` is set. Records
