@@ -41,6 +41,9 @@ pub struct ExperimentFile {
     /// How long to run and where to write.
     #[serde(default)]
     pub run: RunSection,
+    /// How rollouts are sharded and scheduled (rollout agents).
+    #[serde(default)]
+    pub runtime: RuntimeSection,
 }
 
 fn default_name() -> String {
@@ -53,6 +56,8 @@ fn default_name() -> String {
 pub struct RunSection {
     /// Planner iterations (tabular planners).
     pub iterations: u64,
+    /// Environment steps (rollout agents), rounded up to whole policy versions.
+    pub env_steps: u64,
     /// Parent directory of run directories.
     pub runs_dir: String,
 }
@@ -61,8 +66,66 @@ impl Default for RunSection {
     fn default() -> Self {
         Self {
             iterations: 100,
+            env_steps: 100_000,
             runs_dir: "runs".to_string(),
         }
+    }
+}
+
+/// `[runtime]`: sharding and schedule of the actor–learner loop.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeSection {
+    /// Worker threads in this process (`--workers` overrides).
+    pub workers: usize,
+    /// Env shards, placed round-robin on workers; results do not depend on the placement.
+    pub num_shards: u32,
+    /// Envs per shard.
+    pub envs_per_shard: usize,
+    /// Steps per env in one batch (one message; keep envs × steps ≥ ~500 for cheap envs).
+    pub steps_per_env: usize,
+    /// Batches per shard per policy version.
+    pub batches_per_version: usize,
+    /// `sync`: deterministic, the learner consumes version v in canonical order.
+    pub schedule: Schedule,
+}
+
+/// Actor–learner schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// Deterministic lock-step versions.
+    Sync,
+}
+
+impl Default for RuntimeSection {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            num_shards: 4,
+            envs_per_shard: 4,
+            steps_per_env: 32,
+            batches_per_version: 1,
+            schedule: Schedule::Sync,
+        }
+    }
+}
+
+impl RuntimeSection {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, v) in [
+            ("workers", self.workers),
+            ("num_shards", self.num_shards as usize),
+            ("envs_per_shard", self.envs_per_shard),
+            ("steps_per_env", self.steps_per_env),
+            ("batches_per_version", self.batches_per_version),
+        ] {
+            if v == 0 {
+                return Err(cfg_err(format!("[runtime] {name} = 0: must be at least 1")));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -37,6 +37,9 @@ enum Command {
         /// Exact run directory (must not exist or be empty). Default: runs/<name>__s<seed>__<time>.
         #[arg(long)]
         run_dir: Option<PathBuf>,
+        /// Worker threads in this process (overrides `runtime.workers`).
+        #[arg(long)]
+        workers: Option<usize>,
     },
     /// Validate an experiment file without running anything or writing any file.
     Check {
@@ -60,20 +63,26 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Train {
             config,
-            sets,
+            mut sets,
             seed,
             run_dir,
-        } => match train::train(&config, &sets, seed, run_dir) {
-            Err(e) => {
-                eprintln!("error: {e}");
-                train::exit::USAGE
+            workers,
+        } => {
+            if let Some(w) = workers {
+                sets.push(format!("runtime.workers={w}"));
             }
-            Ok(Ok(code)) => code,
-            Ok(Err(e)) => {
-                eprintln!("error: {e:#}");
-                train::exit::FAILED
+            match train::train(&config, &sets, seed, run_dir) {
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    train::exit::USAGE
+                }
+                Ok(Ok(code)) => code,
+                Ok(Err(e)) => {
+                    eprintln!("error: {e:#}");
+                    train::exit::FAILED
+                }
             }
-        },
+        }
         Command::Check { config, sets, seed } => match train::check(&config, &sets, seed) {
             Ok(()) => train::exit::OK,
             Err(e) => {

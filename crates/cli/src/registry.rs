@@ -2,8 +2,9 @@
 //! typed parameters parsed from the config.
 
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
+use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig};
-use mirrorflow_core::{Env, EnvFactory, EnvSpec, Planner, TabularMdp};
+use mirrorflow_core::{AgentBuilder, Env, EnvFactory, EnvSpec, Planner, Space, TabularMdp};
 use mirrorflow_env_classic as classic;
 use mirrorflow_env_tabular as tabular;
 use serde::Serialize;
@@ -281,6 +282,8 @@ pub fn resolve_env(table: &toml::Table) -> Result<ResolvedEnv, ConfigError> {
 pub enum AgentKind {
     /// A planner on a known model.
     Planner(Box<dyn Planner>),
+    /// A learner fed by rollouts through the actor–learner runtime.
+    Rollout(Arc<dyn AgentBuilder>),
 }
 
 /// A validated agent section.
@@ -310,37 +313,72 @@ pub struct AgentEntry {
 
 /// Every registered agent.
 pub fn agents() -> Vec<AgentEntry> {
-    vec![AgentEntry {
-        kind: "mdvi",
-        summary: "exact KL/entropy-regularized value iteration MD-VI(λ, τ, m); λ = τ = 0 is VI",
-        needs: "an env with a known model (garnet, gridworld, chain, riverswim, tabular-file)",
-        defaults: || to_table(&MdviConfig::default()),
-        build: |params, env, seed| {
-            let cfg: MdviConfig = parse_section(
-                "[agent] (kind = \"mdvi\")",
-                toml::Value::Table(params.clone()),
-            )?;
-            cfg.validate()
-                .map_err(|e| cfg_err(format!("[agent] (kind = \"mdvi\") {e}")))?;
-            let EnvKind::Model(mdp) = &env.kind else {
-                return Err(cfg_err(format!(
-                    "[agent] kind = \"mdvi\" needs an env with a known model (garnet, gridworld, chain, riverswim, tabular-file); `{}` has none",
-                    env.id
-                )));
-            };
-            let planner =
-                Mdvi::new(cfg.clone(), mdp.clone(), seed).map_err(|e| cfg_err(e.to_string()))?;
-            let mut resolved = toml::Table::new();
-            resolved.insert("kind".into(), toml::Value::String("mdvi".into()));
-            resolved.extend(to_table(&cfg));
-            Ok(ResolvedAgent {
-                kind_name: "mdvi".into(),
-                params: resolved,
-                agent: AgentKind::Planner(Box::new(planner)),
-                key_metric: "tabular/q_error_inf",
-            })
+    vec![
+        AgentEntry {
+            kind: "a2c",
+            summary: "linear softmax actor-critic (A2C with GAE) trained through the actor-learner runtime",
+            needs: "a Discrete action space (CartPole-v1, MountainCar-v0, Acrobot-v1, tabular envs)",
+            defaults: || to_table(&A2cConfig::default()),
+            build: |params, env, _seed| {
+                let cfg: A2cConfig = parse_section(
+                    "[agent] (kind = \"a2c\")",
+                    toml::Value::Table(params.clone()),
+                )?;
+                cfg.validate()
+                    .map_err(|e| cfg_err(format!("[agent] (kind = \"a2c\") {e}")))?;
+                if !matches!(env.spec.action_space, Space::Discrete { .. }) {
+                    return Err(cfg_err(format!(
+                        "[agent] kind = \"a2c\" needs a Discrete action space; `{}` has {}",
+                        env.id, env.spec.action_space
+                    )));
+                }
+                let builder = A2cBuilder { cfg: cfg.clone() };
+                builder
+                    .make_learner(&env.spec, 0)
+                    .map_err(|e| cfg_err(format!("[agent] (kind = \"a2c\"): {e}")))?;
+                let mut resolved = toml::Table::new();
+                resolved.insert("kind".into(), toml::Value::String("a2c".into()));
+                resolved.extend(to_table(&cfg));
+                Ok(ResolvedAgent {
+                    kind_name: "a2c".into(),
+                    params: resolved,
+                    agent: AgentKind::Rollout(Arc::new(builder)),
+                    key_metric: "charts/episodic_return",
+                })
+            },
         },
-    }]
+        AgentEntry {
+            kind: "mdvi",
+            summary: "exact KL/entropy-regularized value iteration MD-VI(λ, τ, m); λ = τ = 0 is VI",
+            needs: "an env with a known model (garnet, gridworld, chain, riverswim, tabular-file)",
+            defaults: || to_table(&MdviConfig::default()),
+            build: |params, env, seed| {
+                let cfg: MdviConfig = parse_section(
+                    "[agent] (kind = \"mdvi\")",
+                    toml::Value::Table(params.clone()),
+                )?;
+                cfg.validate()
+                    .map_err(|e| cfg_err(format!("[agent] (kind = \"mdvi\") {e}")))?;
+                let EnvKind::Model(mdp) = &env.kind else {
+                    return Err(cfg_err(format!(
+                        "[agent] kind = \"mdvi\" needs an env with a known model (garnet, gridworld, chain, riverswim, tabular-file); `{}` has none",
+                        env.id
+                    )));
+                };
+                let planner = Mdvi::new(cfg.clone(), mdp.clone(), seed)
+                    .map_err(|e| cfg_err(e.to_string()))?;
+                let mut resolved = toml::Table::new();
+                resolved.insert("kind".into(), toml::Value::String("mdvi".into()));
+                resolved.extend(to_table(&cfg));
+                Ok(ResolvedAgent {
+                    kind_name: "mdvi".into(),
+                    params: resolved,
+                    agent: AgentKind::Planner(Box::new(planner)),
+                    key_metric: "tabular/q_error_inf",
+                })
+            },
+        },
+    ]
 }
 
 /// Resolves an `[agent]` table against the resolved env.

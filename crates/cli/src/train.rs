@@ -3,18 +3,18 @@
 use crate::config::{ConfigError, ExperimentFile, cfg_err, load};
 use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
 use anyhow::Context;
-use mirrorflow_core::{MetricSink, Planner, SeedStream, Timeline};
-use mirrorflow_runtime::{Outcome, Status, run_planner};
+use mirrorflow_core::{MetricSink, ParamSnapshot, SeedStream, Timeline};
+use mirrorflow_runtime::{LoopPlan, Status, run_planner, run_workers};
 use mirrorflow_telemetry::jsonl::JsonlSink;
 use mirrorflow_telemetry::progress::ProgressSink;
 use mirrorflow_telemetry::run_dir::RunDir;
 use mirrorflow_telemetry::summary::SummarySink;
 use mirrorflow_telemetry::{Fanout, Shared, npy};
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 /// Version and commit written into every run.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -43,6 +43,7 @@ pub fn prepare(config: &Path, sets: &[String], seed: Option<u64>) -> Result<Plan
     if file.run.iterations == 0 {
         return Err(cfg_err("[run] iterations = 0: must be at least 1"));
     }
+    file.runtime.validate()?;
     let env = resolve_env(&file.env)?;
     let agent = resolve_agent(&file.agent, &env, SeedStream::new(file.seed).learner())?;
     Ok(Plan { file, env, agent })
@@ -63,6 +64,13 @@ pub fn resolved_toml(plan: &Plan) -> String {
         "run".into(),
         toml::Value::try_from(&plan.file.run).unwrap_or(toml::Value::Table(toml::Table::new())),
     );
+    if matches!(plan.agent.agent, AgentKind::Rollout(_)) {
+        t.insert(
+            "runtime".into(),
+            toml::Value::try_from(&plan.file.runtime)
+                .unwrap_or(toml::Value::Table(toml::Table::new())),
+        );
+    }
     format!(
         "# Resolved by mirrorflow {VERSION} (git {GIT_COMMIT}); every default is written out.\n{}",
         toml::to_string(&t).unwrap_or_default()
@@ -105,11 +113,9 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
-
-fn install_ctrlc() {
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
+fn install_ctrlc(stop: Arc<AtomicBool>) {
+    let _ = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
             eprintln!("second interrupt: exiting now");
             std::process::exit(exit::INTERRUPTED as i32);
         }
@@ -137,55 +143,107 @@ pub fn train(
     Ok(execute(plan, dir))
 }
 
+/// What a finished run reports into `summary.json`.
+struct Finish {
+    status: &'static str,
+    env_steps: u64,
+    learner_steps: u64,
+    wall_secs: f64,
+    final_params: Option<ParamSnapshot>,
+    error: Option<String>,
+}
+
 fn execute(plan: Plan, dir: RunDir) -> anyhow::Result<u8> {
-    install_ctrlc();
+    let stop = Arc::new(AtomicBool::new(false));
+    install_ctrlc(stop.clone());
     dir.write("config.toml", resolved_toml(&plan).as_bytes())?;
     eprintln!("run directory: {}", dir.path().display());
     let Plan { file, env, agent } = plan;
-    let summary = Rc::new(RefCell::new(SummarySink::default()));
+    let summary = Shared::new(SummarySink::default());
     let mut sinks = Fanout::new();
     sinks.push(Box::new(JsonlSink::create(dir.path())?));
-    sinks.push(Box::new(Shared(summary.clone())));
-    let progress = Rc::new(RefCell::new(ProgressSink::new(
-        Timeline::LearnerSteps,
-        file.run.iterations,
-        agent.key_metric,
-    )));
-    sinks.push(Box::new(Shared(progress.clone())));
-    sinks.event(&format!("config: {}", file.name));
-
-    let AgentKind::Planner(mut planner) = agent.agent;
-    let result = run_planner(planner.as_mut(), file.run.iterations, &mut sinks, &STOP);
-    progress.borrow_mut().finish();
-    let (status, outcome, error) = match result {
-        Ok(o) => (o.status.as_str(), Some(o), None),
-        Err(e) => ("failed", None, Some(e.to_string())),
+    sinks.push(Box::new(summary.clone()));
+    let (timeline, total) = match &agent.agent {
+        AgentKind::Planner(_) => (Timeline::LearnerSteps, file.run.iterations),
+        AgentKind::Rollout(_) => (
+            Timeline::EnvSteps,
+            loop_plan(&file).versions * loop_plan(&file).steps_per_version(),
+        ),
     };
-    for (name, array) in planner.artifacts() {
-        npy::write_f64_2d(&dir.path().join(format!("{name}.npy")), &array)
-            .with_context(|| format!("writing {name}.npy"))?;
-    }
+    let progress = Shared::new(ProgressSink::new(timeline, total, agent.key_metric));
+    sinks.push(Box::new(progress.clone()));
+    sinks.event(&format!("config: {}", file.name));
+    let start = Instant::now();
+
+    let finish = match agent.agent {
+        AgentKind::Planner(mut planner) => {
+            let result = run_planner(planner.as_mut(), file.run.iterations, &mut sinks, &stop);
+            for (name, array) in planner.artifacts() {
+                npy::write_f64_2d(&dir.path().join(format!("{name}.npy")), &array)
+                    .with_context(|| format!("writing {name}.npy"))?;
+            }
+            let (status, error) = match &result {
+                Ok(o) => (o.status.as_str(), None),
+                Err(e) => ("failed", Some(e.to_string())),
+            };
+            Finish {
+                status,
+                env_steps: 0,
+                learner_steps: planner.iterations(),
+                wall_secs: start.elapsed().as_secs_f64(),
+                final_params: Some(planner.snapshot()),
+                error,
+            }
+        }
+        AgentKind::Rollout(builder) => {
+            let result = run_workers(
+                file.runtime.workers,
+                loop_plan(&file),
+                env.spec.clone(),
+                env.factory.clone(),
+                builder,
+                Box::new(sinks),
+                stop.clone(),
+            );
+            sinks = Fanout::new();
+            match result {
+                Ok(o) => Finish {
+                    status: if o.error.is_some() {
+                        "failed"
+                    } else if o.interrupted {
+                        Status::Interrupted.as_str()
+                    } else {
+                        Status::Completed.as_str()
+                    },
+                    env_steps: o.env_steps,
+                    learner_steps: o.versions,
+                    wall_secs: start.elapsed().as_secs_f64(),
+                    final_params: o.final_params,
+                    error: o.error,
+                },
+                Err(e) => Finish {
+                    status: "failed",
+                    env_steps: 0,
+                    learner_steps: 0,
+                    wall_secs: start.elapsed().as_secs_f64(),
+                    final_params: None,
+                    error: Some(e.to_string()),
+                },
+            }
+        }
+    };
+    progress.with(|p| p.finish());
     sinks.flush();
     drop(sinks);
-    write_summary(
-        &dir,
-        &file,
-        &env,
-        &agent.kind_name,
-        planner.as_ref(),
-        status,
-        outcome,
-        error.as_deref(),
-        &summary.borrow(),
-    )?;
-    match (error, outcome.map(|o| o.status)) {
+    summary.with(|s| write_summary(&dir, &file, &env, &agent.kind_name, &finish, s))?;
+    match (&finish.error, finish.status) {
         (Some(e), _) => {
             eprintln!("error: run failed: {e}");
             Ok(exit::FAILED)
         }
-        (None, Some(Status::Interrupted)) => Ok(exit::INTERRUPTED),
+        (None, "interrupted") => Ok(exit::INTERRUPTED),
         _ => {
-            if let Some(v) = summary.borrow().last.get(agent.key_metric) {
+            if let Some(v) = summary.with(|s| s.last.get(agent.key_metric).copied()) {
                 eprintln!("done: {} = {v:.6e}", agent.key_metric);
             }
             Ok(exit::OK)
@@ -193,40 +251,58 @@ fn execute(plan: Plan, dir: RunDir) -> anyhow::Result<u8> {
     }
 }
 
+/// The loop shape from `[runtime]` and `[run] env_steps` (rounded up to whole versions).
+pub fn loop_plan(file: &ExperimentFile) -> LoopPlan {
+    let r = &file.runtime;
+    let mut plan = LoopPlan {
+        num_shards: r.num_shards,
+        envs_per_shard: r.envs_per_shard,
+        steps_per_env: r.steps_per_env,
+        batches_per_version: r.batches_per_version,
+        versions: 0,
+        seed: file.seed,
+    };
+    plan.versions = file
+        .run
+        .env_steps
+        .div_ceil(plan.steps_per_version().max(1))
+        .max(1);
+    plan
+}
+
 fn write_summary(
     dir: &RunDir,
     file: &ExperimentFile,
     env: &ResolvedEnv,
     agent: &str,
-    planner: &dyn Planner,
-    status: &str,
-    outcome: Option<Outcome>,
-    error: Option<&str>,
+    finish: &Finish,
     summary: &SummarySink,
 ) -> anyhow::Result<()> {
     let mut m = serde_json::Map::new();
     let mut put = |k: &str, v: serde_json::Value| {
         m.insert(k.to_string(), v);
     };
-    put("status", status.into());
+    put("status", finish.status.into());
     put("name", file.name.clone().into());
     put("seed", file.seed.into());
     put("env", env.id.clone().into());
     put("agent", agent.into());
-    put("env_steps", outcome.map_or(0, |o| o.env_steps).into());
-    put("learner_steps", planner.iterations().into());
-    put(
-        "wall_secs",
-        outcome.map_or(serde_json::Value::Null, |o| o.wall_secs.into()),
-    );
+    put("env_steps", finish.env_steps.into());
+    put("learner_steps", finish.learner_steps.into());
+    put("wall_secs", finish.wall_secs.into());
     put(
         "final_params_sha256",
-        sha256_hex(&planner.snapshot().canonical_bytes()).into(),
+        finish
+            .final_params
+            .as_ref()
+            .map_or(serde_json::Value::Null, |p| {
+                sha256_hex(&p.canonical_bytes()).into()
+            }),
     );
     put("mirrorflow_version", VERSION.into());
     put("git_commit", GIT_COMMIT.into());
-    if let Some(e) = error {
-        put("error", e.into());
+    if let Some(e) = &finish.error {
+        put("error", e.clone().into());
     }
     for (k, v) in &summary.last {
         m.insert(

@@ -52,7 +52,7 @@ pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> T
 /// Sends every record and event to each of its sinks, in order.
 #[derive(Default)]
 pub struct Fanout {
-    sinks: Vec<Box<dyn MetricSink>>,
+    sinks: Vec<Box<dyn MetricSink + Send>>,
 }
 
 impl Fanout {
@@ -62,7 +62,7 @@ impl Fanout {
     }
 
     /// Adds a sink.
-    pub fn push(&mut self, sink: Box<dyn MetricSink>) {
+    pub fn push(&mut self, sink: Box<dyn MetricSink + Send>) {
         self.sinks.push(sink);
     }
 }
@@ -85,8 +85,22 @@ impl MetricSink for Fanout {
     }
 }
 
-/// A sink shared between the runner and the code that writes the summary afterwards.
-pub struct Shared<S>(pub std::rc::Rc<std::cell::RefCell<S>>);
+/// A sink shared between the runner (possibly on a worker thread) and the code that writes the
+/// summary afterwards.
+pub struct Shared<S>(pub std::sync::Arc<std::sync::Mutex<S>>);
+
+impl<S> Shared<S> {
+    /// Wraps a sink.
+    pub fn new(sink: S) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(sink)))
+    }
+
+    /// Runs `f` on the sink (a poisoned lock is recovered: metrics are best effort).
+    pub fn with<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut g)
+    }
+}
 
 impl<S> Clone for Shared<S> {
     fn clone(&self) -> Self {
@@ -96,12 +110,12 @@ impl<S> Clone for Shared<S> {
 
 impl<S: MetricSink> MetricSink for Shared<S> {
     fn record(&mut self, timeline: Timeline, step: u64, name: &str, value: f64) {
-        self.0.borrow_mut().record(timeline, step, name, value);
+        self.with(|s| s.record(timeline, step, name, value));
     }
     fn event(&mut self, text: &str) {
-        self.0.borrow_mut().event(text);
+        self.with(|s| s.event(text));
     }
     fn flush(&mut self) {
-        self.0.borrow_mut().flush();
+        self.with(|s| s.flush());
     }
 }
