@@ -4,6 +4,7 @@
 //! 130 interrupted (everything so far saved).
 
 mod config;
+mod launch;
 mod registry;
 mod train;
 
@@ -20,6 +21,33 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Multi-process flags of `train`.
+#[derive(clap::Args, Debug, Default)]
+struct ClusterFlags {
+    /// Number of processes in the run (default: SLURM_NTASKS, else 1).
+    #[arg(long)]
+    processes: Option<usize>,
+    /// This process's index, 0..processes (default: SLURM_PROCID).
+    #[arg(long)]
+    process_id: Option<usize>,
+    /// Hostfile: one host:port line per process, the same file on every node.
+    #[arg(long, value_name = "HOSTFILE")]
+    hosts: Option<PathBuf>,
+    /// Shared directory where processes publish their addresses (instead of --hosts).
+    #[arg(long, value_name = "DIR")]
+    rendezvous: Option<PathBuf>,
+    /// Cluster generation; stale processes of another generation are refused.
+    #[arg(long, default_value_t = 0)]
+    generation: u64,
+    /// Progress watchdog, seconds: a process that sees no progress for this long exits with
+    /// code 3 naming itself (0 = off).
+    #[arg(long, default_value_t = 60.0)]
+    watchdog: f64,
+    /// Deadline for forming the process mesh, seconds (exit code 4 when it passes).
+    #[arg(long, default_value_t = 30.0)]
+    rendezvous_timeout: f64,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +68,31 @@ enum Command {
         /// Worker threads in this process (overrides `runtime.workers`).
         #[arg(long)]
         workers: Option<usize>,
+        #[command(flatten)]
+        cluster: ClusterFlags,
+    },
+    /// Start N processes of one run on this machine, form their mesh, supervise them.
+    Launch {
+        /// Number of local processes.
+        #[arg(long)]
+        local: usize,
+        /// Experiment file (TOML).
+        config: PathBuf,
+        /// Override a config value (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        sets: Vec<String>,
+        /// Run seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Exact run directory (must not exist or be empty).
+        #[arg(long)]
+        run_dir: Option<PathBuf>,
+        /// Worker threads per process.
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Progress watchdog per process, seconds (0 = off).
+        #[arg(long, default_value_t = 60.0)]
+        watchdog: f64,
     },
     /// Validate an experiment file without running anything or writing any file.
     Check {
@@ -67,11 +120,21 @@ fn main() -> ExitCode {
             seed,
             run_dir,
             workers,
+            cluster,
         } => {
             if let Some(w) = workers {
                 sets.push(format!("runtime.workers={w}"));
             }
-            match train::train(&config, &sets, seed, run_dir) {
+            let cluster = train::ClusterArgs {
+                processes: cluster.processes,
+                process_id: cluster.process_id,
+                hosts: cluster.hosts,
+                rendezvous: cluster.rendezvous,
+                generation: cluster.generation,
+                watchdog_secs: cluster.watchdog,
+                rendezvous_timeout_secs: cluster.rendezvous_timeout,
+            };
+            match train::train(&config, &sets, seed, run_dir, &cluster) {
                 Err(e) => {
                     eprintln!("error: {e}");
                     train::exit::USAGE
@@ -83,6 +146,15 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Launch {
+            local,
+            config,
+            sets,
+            seed,
+            run_dir,
+            workers,
+            watchdog,
+        } => launch::launch_local(local, &config, &sets, seed, run_dir, workers, watchdog),
         Command::Check { config, sets, seed } => match train::check(&config, &sets, seed) {
             Ok(()) => train::exit::OK,
             Err(e) => {

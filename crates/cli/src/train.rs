@@ -4,7 +4,8 @@ use crate::config::{ConfigError, ExperimentFile, cfg_err, load};
 use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
 use anyhow::Context;
 use mirrorflow_core::{MetricSink, ParamSnapshot, SeedStream, Timeline};
-use mirrorflow_runtime::{LoopPlan, Status, run_planner, run_workers};
+use mirrorflow_runtime::cluster::{ClusterSpec, EXIT_RENDEZVOUS, Peers};
+use mirrorflow_runtime::{LoopPlan, Placement, RuntimeError, Status, run_loop, run_planner};
 use mirrorflow_telemetry::jsonl::JsonlSink;
 use mirrorflow_telemetry::progress::ProgressSink;
 use mirrorflow_telemetry::run_dir::RunDir;
@@ -14,7 +15,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Version and commit written into every run.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -123,14 +124,112 @@ fn install_ctrlc(stop: Arc<AtomicBool>) {
     });
 }
 
+/// Multi-process placement given on the command line (or by SLURM).
+#[derive(Clone, Debug, Default)]
+pub struct ClusterArgs {
+    /// Number of processes.
+    pub processes: Option<usize>,
+    /// This process's index.
+    pub process_id: Option<usize>,
+    /// Hostfile: one `host:port` per process.
+    pub hosts: Option<PathBuf>,
+    /// Rendezvous directory shared by the processes (single machine / shared filesystem).
+    pub rendezvous: Option<PathBuf>,
+    /// Cluster generation (the launcher increments it at each restart).
+    pub generation: u64,
+    /// Progress watchdog in seconds (0 = off).
+    pub watchdog_secs: f64,
+    /// Mesh-formation deadline in seconds.
+    pub rendezvous_timeout_secs: f64,
+}
+
+impl ClusterArgs {
+    /// Resolves to a cluster spec, reading `SLURM_NTASKS` / `SLURM_PROCID` when the flags are
+    /// absent; `None` for a single-process run.
+    pub fn resolve(&self, threads: usize, run_id: u64) -> Result<Option<ClusterSpec>, ConfigError> {
+        let slurm = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+        let processes = self
+            .processes
+            .or_else(|| slurm("SLURM_NTASKS"))
+            .unwrap_or(1);
+        if processes <= 1 {
+            return Ok(None);
+        }
+        let process_id = self
+            .process_id
+            .or_else(|| slurm("SLURM_PROCID"))
+            .ok_or_else(|| {
+                cfg_err(format!(
+                    "--processes {processes} needs --process-id I (0..{processes}) or SLURM_PROCID"
+                ))
+            })?;
+        if process_id >= processes {
+            return Err(cfg_err(format!(
+                "--process-id {process_id}: must be in 0..{processes}"
+            )));
+        }
+        let peers = match (&self.hosts, &self.rendezvous) {
+            (Some(h), None) => {
+                let text = std::fs::read_to_string(h).map_err(|e| {
+                    cfg_err(format!("{}: cannot read the hostfile: {e}", h.display()))
+                })?;
+                let lines: Vec<String> = text
+                    .lines()
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .collect();
+                if lines.len() < processes {
+                    return Err(cfg_err(format!(
+                        "{}: lists {} addresses, --processes {processes} needs one host:port line per process",
+                        h.display(),
+                        lines.len()
+                    )));
+                }
+                Peers::Hostfile(lines.into_iter().take(processes).collect())
+            }
+            (None, Some(d)) => Peers::Rendezvous(d.clone()),
+            _ => {
+                return Err(cfg_err(
+                    "a multi-process run needs exactly one of --hosts HOSTFILE or --rendezvous DIR",
+                ));
+            }
+        };
+        Ok(Some(ClusterSpec {
+            processes,
+            process_id,
+            threads: threads.max(1),
+            peers,
+            run_id,
+            generation: self.generation,
+            rendezvous_timeout: Duration::from_secs_f64(self.rendezvous_timeout_secs.max(0.1)),
+        }))
+    }
+}
+
 /// `mirrorflow train`. Config errors come back as `Err(ConfigError)` before anything is written.
 pub fn train(
     config: &Path,
     sets: &[String],
     seed: Option<u64>,
     run_dir: Option<PathBuf>,
+    cluster: &ClusterArgs,
 ) -> Result<anyhow::Result<u8>, ConfigError> {
     let plan = prepare(config, sets, seed)?;
+    let run_id = run_id(&plan);
+    let spec = cluster.resolve(plan.file.runtime.workers, run_id)?;
+    if spec.is_some() && !matches!(plan.agent.agent, AgentKind::Rollout(_)) {
+        return Err(cfg_err(format!(
+            "agent `{}` runs in one process; --processes is for rollout agents",
+            plan.agent.kind_name
+        )));
+    }
+    let watchdog =
+        (cluster.watchdog_secs > 0.0).then(|| Duration::from_secs_f64(cluster.watchdog_secs));
+    if let Some(c) = &spec
+        && c.process_id != 0
+    {
+        return Ok(follow(plan, c.clone(), watchdog));
+    }
     let dir = match &run_dir {
         Some(d) => RunDir::create_exact(d),
         None => RunDir::create_new(
@@ -140,7 +239,48 @@ pub fn train(
         ),
     }
     .map_err(|e| cfg_err(e.to_string()))?;
-    Ok(execute(plan, dir))
+    let placement = match spec {
+        Some(c) => Placement::Cluster(c),
+        None => Placement::Threads(plan.file.runtime.workers),
+    };
+    Ok(execute(plan, dir, placement, watchdog))
+}
+
+/// The run id every process of a cluster agrees on: a hash of the resolved config.
+pub fn run_id(plan: &Plan) -> u64 {
+    let h = Sha256::digest(resolved_toml(plan).as_bytes());
+    u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+}
+
+/// A process other than 0 of a cluster: runs its actors, writes nothing.
+fn follow(plan: Plan, spec: ClusterSpec, watchdog: Option<Duration>) -> anyhow::Result<u8> {
+    let stop = Arc::new(AtomicBool::new(false));
+    install_ctrlc(stop.clone());
+    let Plan { file, env, agent } = plan;
+    let AgentKind::Rollout(builder) = agent.agent else {
+        return Ok(exit::USAGE);
+    };
+    let me = spec.process_id;
+    match run_loop(
+        Placement::Cluster(spec),
+        loop_plan(&file),
+        env.spec.clone(),
+        env.factory.clone(),
+        builder,
+        Box::new(mirrorflow_core::metrics::NullSink),
+        stop,
+        watchdog,
+    ) {
+        Ok(_) => Ok(exit::OK),
+        Err(RuntimeError::Rendezvous(e)) => {
+            eprintln!("error: process {me}: {e}");
+            Ok(EXIT_RENDEZVOUS as u8)
+        }
+        Err(e) => {
+            eprintln!("error: process {me}: {e}");
+            Ok(exit::FAILED)
+        }
+    }
 }
 
 /// What a finished run reports into `summary.json`.
@@ -153,7 +293,12 @@ struct Finish {
     error: Option<String>,
 }
 
-fn execute(plan: Plan, dir: RunDir) -> anyhow::Result<u8> {
+fn execute(
+    plan: Plan,
+    dir: RunDir,
+    placement: Placement,
+    watchdog: Option<Duration>,
+) -> anyhow::Result<u8> {
     let stop = Arc::new(AtomicBool::new(false));
     install_ctrlc(stop.clone());
     dir.write("config.toml", resolved_toml(&plan).as_bytes())?;
@@ -196,17 +341,24 @@ fn execute(plan: Plan, dir: RunDir) -> anyhow::Result<u8> {
             }
         }
         AgentKind::Rollout(builder) => {
-            let result = run_workers(
-                file.runtime.workers,
+            let result = run_loop(
+                placement,
                 loop_plan(&file),
                 env.spec.clone(),
                 env.factory.clone(),
                 builder,
                 Box::new(sinks),
                 stop.clone(),
+                watchdog,
             );
             sinks = Fanout::new();
-            match result {
+            if let Err(RuntimeError::Rendezvous(e)) = &result {
+                eprintln!("error: process 0: {e}");
+                return Ok(EXIT_RENDEZVOUS as u8);
+            }
+            match result.and_then(|o| {
+                o.ok_or_else(|| RuntimeError::Worker("no outcome from worker 0".into()))
+            }) {
                 Ok(o) => Finish {
                     status: if o.error.is_some() {
                         "failed"

@@ -27,7 +27,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
@@ -107,6 +107,7 @@ pub fn build(
     builder: Arc<dyn AgentBuilder>,
     sink: Option<Box<dyn MetricSink>>,
     stop: Arc<AtomicBool>,
+    progress: Arc<AtomicU64>,
 ) -> Result<Rc<RefCell<LoopOutcome>>, RuntimeError> {
     let index = worker.index();
     let peers = worker.peers();
@@ -129,6 +130,7 @@ pub fn build(
         let actor_plan = plan.clone();
         let actor_spec = spec.clone();
         let actor_builder = builder.clone();
+        let actor_progress = progress.clone();
         let batches = params_in.unary_frontier::<CapacityContainerBuilder<Vec<BatchMsg>>, _, _, _>(
             Pipeline,
             "Actor",
@@ -213,6 +215,7 @@ pub fn build(
                         batch: result,
                     });
                     made += 1;
+                    actor_progress.fetch_add(1, Ordering::Relaxed);
                     if made == per_version {
                         cap = None;
                     } else {
@@ -253,6 +256,7 @@ pub fn build(
                         if frontier.frontier().iter().any(|&f| f <= v) {
                             return; // batches of version v may still arrive
                         }
+                        progress.fetch_add(1, Ordering::Relaxed);
                         let mut got = stash.remove(&v).unwrap_or_default();
                         got.sort_by_key(|b| (b.shard, b.seq));
                         let mut failure = None;

@@ -11,10 +11,13 @@
 #![deny(missing_docs)]
 
 pub mod actor_learner;
+pub mod cluster;
 
 pub use actor_learner::{LoopOutcome, LoopPlan};
 use mirrorflow_core::{AgentBuilder, EnvFactory, EnvSpec};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mirrorflow_core::{Error, MetricSink, Planner, Timeline};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +63,9 @@ pub enum RuntimeError {
     /// Building the agent or the envs failed before the loop started.
     #[error("setting up the run failed: {0}")]
     Setup(String),
+    /// The process mesh could not be formed (deadline, refused handshake, bad address).
+    #[error("cluster: {0}")]
+    Rendezvous(String),
     /// A timely worker or the communication layer failed.
     #[error("worker failed: {0}")]
     Worker(String),
@@ -82,24 +88,32 @@ impl RuntimeError {
 /// A metric sink that can be handed to the worker thread that runs the learner.
 pub type SendSink = Box<dyn MetricSink + Send>;
 
-/// Runs the actor–learner loop on `workers` threads of this process (1 = a single thread, the
-/// local runner). The sink receives the learner's metrics on worker 0. Returns worker 0's outcome.
-pub fn run_workers(
-    workers: usize,
+/// Where the workers of a run live.
+#[derive(Clone, Debug)]
+pub enum Placement {
+    /// `n` worker threads in this process (1 = a single thread, the local runner).
+    Threads(usize),
+    /// One process of a multi-process (multi-host) cluster.
+    Cluster(cluster::ClusterSpec),
+}
+
+/// Runs the actor–learner loop. The sink receives the learner's metrics on global worker 0
+/// (process 0); the returned outcome is `Some` there and `None` in the other processes.
+/// `watchdog` (if set) ends the process when no batch or version is made for that long.
+pub fn run_loop(
+    placement: Placement,
     plan: LoopPlan,
     spec: EnvSpec,
     envs: EnvFactory,
     builder: Arc<dyn AgentBuilder>,
     sink: SendSink,
     stop: Arc<AtomicBool>,
-) -> Result<LoopOutcome, RuntimeError> {
-    let config = if workers <= 1 {
-        timely::Config::thread()
-    } else {
-        timely::Config::process(workers)
-    };
+    watchdog: Option<Duration>,
+) -> Result<Option<LoopOutcome>, RuntimeError> {
+    let progress = Arc::new(AtomicU64::new(0));
     let sink = Arc::new(Mutex::new(Some(sink)));
-    let guards = timely::execute(config, move |worker| {
+    let p = progress.clone();
+    let work = move |worker: &mut timely::worker::Worker| {
         let my_sink = if worker.index() == 0 {
             sink.lock()
                 .ok()
@@ -116,13 +130,58 @@ pub fn run_workers(
             builder.clone(),
             my_sink,
             stop.clone(),
+            p.clone(),
         );
         while worker.has_dataflows() {
             worker.step_or_park(None);
         }
         outcome.map(|o| (worker.index() == 0).then(|| o.borrow().clone()))
-    })
-    .map_err(RuntimeError::Worker)?;
+    };
+    let (guards, me) = match placement {
+        Placement::Threads(n) => {
+            let config = if n <= 1 {
+                timely::Config::thread()
+            } else {
+                timely::Config::process(n)
+            };
+            (
+                timely::execute(config, work).map_err(RuntimeError::Worker)?,
+                0,
+            )
+        }
+        Placement::Cluster(c) => {
+            let sockets = cluster::form_mesh(&c)?;
+            cluster::install_peer_failure_hook(c.process_id);
+            let hooks = timely::communication::Hooks::default();
+            let procs = timely::communication::allocator::ProcessBuilder::new_typed_vector(
+                c.threads,
+                hooks.refill.clone(),
+                hooks.spill.clone(),
+            );
+            let (builders, guard) =
+                timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets(
+                    procs,
+                    sockets,
+                    c.process_id,
+                    c.threads,
+                    hooks,
+                )
+                .map_err(|e| RuntimeError::Worker(format!("starting the network threads failed: {e}")))?;
+            let builders = builders
+                .into_iter()
+                .map(timely::communication::allocator::AllocatorBuilder::Tcp)
+                .collect();
+            let guards = timely::execute::execute_from(
+                builders,
+                Box::new(guard),
+                timely::WorkerConfig::default(),
+                work,
+            )
+            .map_err(RuntimeError::Worker)?;
+            (guards, c.process_id)
+        }
+    };
+    let disarm = watchdog.map(|limit| cluster::start_watchdog(me, progress.clone(), limit));
     let mut result = None;
     for r in guards.join() {
         match r {
@@ -132,7 +191,33 @@ pub fn run_workers(
             Err(panic) => return Err(RuntimeError::Worker(panic)),
         }
     }
-    result.ok_or_else(|| RuntimeError::Worker("worker 0 returned no outcome".into()))
+    if let Some(d) = disarm {
+        d.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(result)
+}
+
+/// [`run_loop`] on `workers` threads of this process, returning worker 0's outcome.
+pub fn run_workers(
+    workers: usize,
+    plan: LoopPlan,
+    spec: EnvSpec,
+    envs: EnvFactory,
+    builder: Arc<dyn AgentBuilder>,
+    sink: SendSink,
+    stop: Arc<AtomicBool>,
+) -> Result<LoopOutcome, RuntimeError> {
+    run_loop(
+        Placement::Threads(workers),
+        plan,
+        spec,
+        envs,
+        builder,
+        sink,
+        stop,
+        None,
+    )?
+    .ok_or_else(|| RuntimeError::Worker("worker 0 returned no outcome".into()))
 }
 
 /// Runs `planner` until it has done `iterations` iterations or `stop` is set. Records
