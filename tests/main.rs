@@ -13,6 +13,7 @@
 )]
 
 mod cli;
+mod cluster;
 mod common;
 mod gym_conformance;
 mod layering;
