@@ -17,3 +17,4 @@ mod cluster;
 mod common;
 mod gym_conformance;
 mod layering;
+mod netns;
