@@ -229,3 +229,152 @@ fn a_stray_process_of_another_run_is_refused() {
     assert_ne!(o1.status.code(), Some(0));
     assert!(stderr(&o1).contains("refused us"), "{}", stderr(&o1));
 }
+
+/// The uninterrupted reference for the restart tests.
+fn reference(t: &Path, extra: &[&str]) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let dir = t.join("reference");
+    let mut args = vec!["train", DET, "--run-dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = mirrorflow(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    (json(&dir.join("summary.json")), stream(&dir))
+}
+
+const LONG: [&str; 4] = [
+    "--set",
+    "run.env_steps=3000000",
+    "--set",
+    "runtime.checkpoint_every=20",
+];
+
+#[test]
+fn the_launcher_restarts_a_killed_cluster_from_its_checkpoint() {
+    use std::io::BufRead;
+    let t = tempfile::tempdir().unwrap();
+    let run_dir = t.path().join("run");
+    let mut args = vec![
+        "launch",
+        "--local",
+        "2",
+        DET,
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+        "--restarts",
+        "2",
+    ];
+    args.extend_from_slice(&LONG);
+    let mut launcher = bin()
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = launcher.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let pid = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("launcher said nothing");
+        log.push(line.clone());
+        if let Some(rest) = line.split("1: pid ").nth(1) {
+            break rest
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !crate::common::has_files(&run_dir.join("checkpoints"), "json") {
+        assert!(Instant::now() < deadline, "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = loop {
+        if let Some(s) = launcher.try_wait().unwrap() {
+            break s;
+        }
+        while let Ok(l) = rx.try_recv() {
+            log.push(l);
+        }
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(60),
+            "launcher hung:\n{}",
+            log.join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    reader.join().unwrap();
+    log.extend(rx.try_iter());
+    let text = log.join("\n");
+    assert!(status.success(), "{text}");
+    assert!(
+        text.contains("restarting the cluster from its newest checkpoint"),
+        "{text}"
+    );
+    assert!(text.contains("process 1"), "{text}");
+    let s = json(&run_dir.join("summary.json"));
+    assert_eq!(s["status"], "completed");
+    let (ref_summary, ref_stream) = reference(t.path(), &LONG);
+    assert_eq!(s["final_params_sha256"], ref_summary["final_params_sha256"]);
+    assert_eq!(stream(&run_dir), ref_stream);
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_result() {
+    let t = tempfile::tempdir().unwrap();
+    let run_dir = t.path().join("run");
+    let mut child = bin();
+    child
+        .args(["train", DET, "--run-dir", run_dir.to_str().unwrap()])
+        .args(LONG)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = child.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !crate::common::has_files(&run_dir.join("checkpoints"), "json") {
+        assert!(Instant::now() < deadline, "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, "-INT");
+    let out = wait_with_deadline(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(json(&run_dir.join("summary.json"))["status"], "interrupted");
+    let out = mirrorflow(&["train", "--resume", run_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("resuming from the checkpoint at version"));
+    let s = json(&run_dir.join("summary.json"));
+    assert_eq!(s["status"], "completed");
+    let (ref_summary, ref_stream) = reference(t.path(), &LONG);
+    assert_eq!(s["final_params_sha256"], ref_summary["final_params_sha256"]);
+    assert_eq!(stream(&run_dir), ref_stream);
+    // a corrupt newest checkpoint falls back to an older one
+    let mut manifests: Vec<_> = std::fs::read_dir(run_dir.join("checkpoints"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ckpt"))
+        .collect();
+    manifests.sort();
+    let newest = manifests.last().unwrap();
+    std::fs::write(newest, b"garbage").unwrap();
+    let out = mirrorflow(&["train", "--resume", run_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is unusable"), "{}", stderr(&out));
+    assert_eq!(
+        json(&run_dir.join("summary.json"))["final_params_sha256"],
+        ref_summary["final_params_sha256"]
+    );
+}

@@ -78,3 +78,11 @@ pub fn python() -> PathBuf {
     );
     p
 }
+
+/// Whether `dir` holds a file with this extension.
+pub fn has_files(dir: &Path, ext: &str) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == ext))
+    })
+}

@@ -304,12 +304,30 @@ impl Learner for A2c {
     }
 
     fn snapshot(&self) -> ParamSnapshot {
-        self.p.snapshot(self.updates)
+        let mut s = self.p.snapshot(self.updates);
+        // counters travel with the parameters so a resumed run continues the same timelines
+        s.tensors.push(Tensor {
+            name: "counters".into(),
+            shape: vec![2],
+            data: TensorData::F64(vec![self.updates as f64, self.env_steps as f64]),
+        });
+        s
     }
 
     fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error> {
         self.p.load(snapshot)?;
         self.updates = snapshot.version;
+        let counters = snapshot
+            .tensors
+            .iter()
+            .find(|t| t.name == "counters")
+            .map(|t| &t.data);
+        if let Some(TensorData::F64(c)) = counters
+            && let [u, e] = c[..]
+        {
+            self.updates = u as u64;
+            self.env_steps = e as u64;
+        }
         Ok(())
     }
 }

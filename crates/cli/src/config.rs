@@ -88,6 +88,12 @@ pub struct RuntimeSection {
     pub batches_per_version: usize,
     /// `sync`: deterministic, the learner consumes version v in canonical order.
     pub schedule: Schedule,
+    /// Pipelining lag L: actors at version t act with the parameters of version t − L, so
+    /// acting overlaps learning (still deterministic). 0 = lock-step.
+    pub lag: u64,
+    /// Write a version-aligned checkpoint every this many versions (0 = never); `--resume`
+    /// and the launcher's automatic restarts start from the newest one.
+    pub checkpoint_every: u64,
 }
 
 /// Actor–learner schedule.
@@ -107,6 +113,8 @@ impl Default for RuntimeSection {
             steps_per_env: 32,
             batches_per_version: 1,
             schedule: Schedule::Sync,
+            lag: 0,
+            checkpoint_every: 100,
         }
     }
 }

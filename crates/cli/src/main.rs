@@ -3,6 +3,7 @@
 //! Exit codes: 0 completed, 1 run failed, 2 usage or config error (nothing written),
 //! 130 interrupted (everything so far saved).
 
+mod checkpoints;
 mod config;
 mod launch;
 mod registry;
@@ -54,8 +55,11 @@ struct ClusterFlags {
 enum Command {
     /// Train an agent from an experiment file.
     Train {
-        /// Experiment file (TOML).
-        config: PathBuf,
+        /// Experiment file (TOML); omit with --resume.
+        config: Option<PathBuf>,
+        /// Continue the run in RUN_DIR from its newest checkpoint (uses RUN_DIR/config.toml).
+        #[arg(long, value_name = "RUN_DIR")]
+        resume: Option<PathBuf>,
         /// Override a config value, e.g. --set agent.lambda=0.5 (repeatable).
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         sets: Vec<String>,
@@ -93,6 +97,10 @@ enum Command {
         /// Progress watchdog per process, seconds (0 = off).
         #[arg(long, default_value_t = 60.0)]
         watchdog: f64,
+        /// Restart the whole cluster from its newest checkpoint up to this many times when a
+        /// process fails.
+        #[arg(long, default_value_t = 3)]
+        restarts: u32,
     },
     /// Validate an experiment file without running anything or writing any file.
     Check {
@@ -116,6 +124,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Train {
             config,
+            resume,
             mut sets,
             seed,
             run_dir,
@@ -134,7 +143,14 @@ fn main() -> ExitCode {
                 watchdog_secs: cluster.watchdog,
                 rendezvous_timeout_secs: cluster.rendezvous_timeout,
             };
-            match train::train(&config, &sets, seed, run_dir, &cluster) {
+            match train::train(
+                config.as_deref(),
+                &sets,
+                seed,
+                run_dir,
+                &cluster,
+                resume.as_deref(),
+            ) {
                 Err(e) => {
                     eprintln!("error: {e}");
                     train::exit::USAGE
@@ -154,7 +170,10 @@ fn main() -> ExitCode {
             run_dir,
             workers,
             watchdog,
-        } => launch::launch_local(local, &config, &sets, seed, run_dir, workers, watchdog),
+            restarts,
+        } => launch::launch_local(
+            local, &config, &sets, seed, run_dir, workers, watchdog, restarts,
+        ),
         Command::Check { config, sets, seed } => match train::check(&config, &sets, seed) {
             Ok(()) => train::exit::OK,
             Err(e) => {

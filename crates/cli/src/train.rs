@@ -1,11 +1,14 @@
 //! `mirrorflow train` and `mirrorflow check`.
 
+use crate::checkpoints::{self, FileCheckpoints};
 use crate::config::{ConfigError, ExperimentFile, cfg_err, load};
 use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
 use anyhow::Context;
 use mirrorflow_core::{MetricSink, ParamSnapshot, SeedStream, Timeline};
 use mirrorflow_runtime::cluster::{ClusterSpec, EXIT_RENDEZVOUS, Peers};
-use mirrorflow_runtime::{LoopPlan, Placement, RuntimeError, Status, run_loop, run_planner};
+use mirrorflow_runtime::{
+    Checkpoint, CheckpointSink, LoopPlan, Placement, RuntimeError, Status, run_loop, run_planner,
+};
 use mirrorflow_telemetry::jsonl::JsonlSink;
 use mirrorflow_telemetry::progress::ProgressSink;
 use mirrorflow_telemetry::run_dir::RunDir;
@@ -207,32 +210,59 @@ impl ClusterArgs {
 }
 
 /// `mirrorflow train`. Config errors come back as `Err(ConfigError)` before anything is written.
+/// With `resume`, the config is `RUN_DIR/config.toml` and the run continues from its newest
+/// checkpoint.
 pub fn train(
-    config: &Path,
+    config: Option<&Path>,
     sets: &[String],
     seed: Option<u64>,
     run_dir: Option<PathBuf>,
     cluster: &ClusterArgs,
+    resume: Option<&Path>,
 ) -> Result<anyhow::Result<u8>, ConfigError> {
-    let plan = prepare(config, sets, seed)?;
+    let config_path = match (config, resume) {
+        (Some(c), None) => c.to_path_buf(),
+        (None, Some(r)) => r.join("config.toml"),
+        (Some(_), Some(_)) => {
+            return Err(cfg_err(
+                "give either CONFIG or --resume RUN_DIR (which uses RUN_DIR/config.toml), not both",
+            ));
+        }
+        (None, None) => {
+            return Err(cfg_err(
+                "give an experiment file (CONFIG) or --resume RUN_DIR",
+            ));
+        }
+    };
+    if resume.is_some() && run_dir.is_some() {
+        return Err(cfg_err(
+            "--resume continues in RUN_DIR itself; drop --run-dir",
+        ));
+    }
+    let plan = prepare(&config_path, sets, seed)?;
     let run_id = run_id(&plan);
     let spec = cluster.resolve(plan.file.runtime.workers, run_id)?;
-    if spec.is_some() && !matches!(plan.agent.agent, AgentKind::Rollout(_)) {
+    if (spec.is_some() || resume.is_some()) && !matches!(plan.agent.agent, AgentKind::Rollout(_)) {
         return Err(cfg_err(format!(
-            "agent `{}` runs in one process; --processes is for rollout agents",
+            "agent `{}` runs in one process from the start; --processes and --resume are for rollout agents",
             plan.agent.kind_name
         )));
     }
+    let checkpoint = match resume {
+        Some(r) => Some(checkpoints::latest(r).map_err(cfg_err)?),
+        None => None,
+    };
     let watchdog =
         (cluster.watchdog_secs > 0.0).then(|| Duration::from_secs_f64(cluster.watchdog_secs));
     if let Some(c) = &spec
         && c.process_id != 0
     {
-        return Ok(follow(plan, c.clone(), watchdog));
+        return Ok(follow(plan, c.clone(), watchdog, checkpoint.map(|c| c.0)));
     }
-    let dir = match &run_dir {
-        Some(d) => RunDir::create_exact(d),
-        None => RunDir::create_new(
+    let dir = match (&run_dir, resume) {
+        (_, Some(r)) => Ok(RunDir::open(r)),
+        (Some(d), None) => RunDir::create_exact(d),
+        (None, None) => RunDir::create_new(
             Path::new(&plan.file.run.runs_dir),
             &plan.file.name,
             plan.file.seed,
@@ -243,7 +273,7 @@ pub fn train(
         Some(c) => Placement::Cluster(c),
         None => Placement::Threads(plan.file.runtime.workers),
     };
-    Ok(execute(plan, dir, placement, watchdog))
+    Ok(execute(plan, dir, placement, watchdog, checkpoint))
 }
 
 /// The run id every process of a cluster agrees on: a hash of the resolved config.
@@ -253,7 +283,12 @@ pub fn run_id(plan: &Plan) -> u64 {
 }
 
 /// A process other than 0 of a cluster: runs its actors, writes nothing.
-fn follow(plan: Plan, spec: ClusterSpec, watchdog: Option<Duration>) -> anyhow::Result<u8> {
+fn follow(
+    plan: Plan,
+    spec: ClusterSpec,
+    watchdog: Option<Duration>,
+    resume: Option<Checkpoint>,
+) -> anyhow::Result<u8> {
     let stop = Arc::new(AtomicBool::new(false));
     install_ctrlc(stop.clone());
     let Plan { file, env, agent } = plan;
@@ -268,6 +303,8 @@ fn follow(plan: Plan, spec: ClusterSpec, watchdog: Option<Duration>) -> anyhow::
         env.factory.clone(),
         builder,
         Box::new(mirrorflow_core::metrics::NullSink),
+        None,
+        resume,
         stop,
         watchdog,
     ) {
@@ -298,6 +335,7 @@ fn execute(
     dir: RunDir,
     placement: Placement,
     watchdog: Option<Duration>,
+    resume: Option<(Checkpoint, u64)>,
 ) -> anyhow::Result<u8> {
     let stop = Arc::new(AtomicBool::new(false));
     install_ctrlc(stop.clone());
@@ -306,7 +344,17 @@ fn execute(
     let Plan { file, env, agent } = plan;
     let summary = Shared::new(SummarySink::default());
     let mut sinks = Fanout::new();
-    sinks.push(Box::new(JsonlSink::create(dir.path())?));
+    let jsonl = match &resume {
+        Some((c, metrics_bytes)) => {
+            eprintln!(
+                "resuming from the checkpoint at version {} ({} env steps)",
+                c.version, c.env_steps
+            );
+            JsonlSink::resume(dir.path(), *metrics_bytes)?
+        }
+        None => JsonlSink::create(dir.path())?,
+    };
+    sinks.push(Box::new(jsonl));
     sinks.push(Box::new(summary.clone()));
     let (timeline, total) = match &agent.agent {
         AgentKind::Planner(_) => (Timeline::LearnerSteps, file.run.iterations),
@@ -348,6 +396,10 @@ fn execute(
                 env.factory.clone(),
                 builder,
                 Box::new(sinks),
+                (file.runtime.checkpoint_every > 0).then(|| {
+                    Box::new(FileCheckpoints::new(dir.path())) as Box<dyn CheckpointSink + Send>
+                }),
+                resume.map(|r| r.0),
                 stop.clone(),
                 watchdog,
             );
@@ -413,6 +465,8 @@ pub fn loop_plan(file: &ExperimentFile) -> LoopPlan {
         batches_per_version: r.batches_per_version,
         versions: 0,
         seed: file.seed,
+        lag: r.lag,
+        checkpoint_every: r.checkpoint_every,
     };
     plan.versions = file
         .run

@@ -26,18 +26,25 @@ pub struct TransitionBatch {
     /// Policy version that produced the actions.
     pub policy_version: u64,
     /// Global env index per row.
+    #[serde(with = "crate::codec::raw::u32s")]
     pub env_ids: Vec<u32>,
     /// Observations, `len * obs_dim`.
+    #[serde(with = "crate::codec::raw::f32s")]
     pub obs: Vec<f32>,
     /// Actions, `len * act_dim`.
+    #[serde(with = "crate::codec::raw::f32s")]
     pub actions: Vec<f32>,
     /// Rewards.
+    #[serde(with = "crate::codec::raw::f32s")]
     pub rewards: Vec<f32>,
     /// Next observations, `len * obs_dim`.
+    #[serde(with = "crate::codec::raw::f32s")]
     pub next_obs: Vec<f32>,
     /// 1 where the next state is terminal.
+    #[serde(with = "crate::codec::raw::u8s")]
     pub terminated: Vec<u8>,
     /// 1 where the episode was truncated after this step.
+    #[serde(with = "crate::codec::raw::u8s")]
     pub truncated: Vec<u8>,
     /// Episodes that finished inside this batch.
     pub episodes: Vec<EpisodeStat>,

@@ -140,6 +140,22 @@ pub trait Env {
     fn render_rgb(&mut self) -> Option<Frame> {
         None
     }
+
+    /// The complete internal state (physics, RNG, episode counters) for checkpoints, if the env
+    /// supports exact resume. Restoring it with [`Env::load_state`] must continue the exact same
+    /// trajectory.
+    fn save_state(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Restores a state from [`Env::save_state`].
+    fn load_state(&mut self, _state: &[u8]) -> Result<(), EnvError> {
+        Err(EnvError::Failed {
+            env: self.spec().id.clone(),
+            call: "load_state",
+            message: "this env does not support checkpoints".into(),
+        })
+    }
 }
 
 impl<E: Env + ?Sized> Env for Box<E> {
@@ -154,6 +170,12 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn render_rgb(&mut self) -> Option<Frame> {
         (**self).render_rgb()
+    }
+    fn save_state(&self) -> Option<Vec<u8>> {
+        (**self).save_state()
+    }
+    fn load_state(&mut self, state: &[u8]) -> Result<(), EnvError> {
+        (**self).load_state(state)
     }
 }
 

@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod codec;
 pub mod env;
 pub mod error;
 pub mod learner;

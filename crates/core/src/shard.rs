@@ -1,6 +1,7 @@
 //! [`EnvShard`]: several envs stepped together with auto-reset; the unit of placement.
 
 use crate::batch::{EpisodeStat, TransitionBatch};
+use crate::codec::{Reader, Writer};
 use crate::env::{Env, EnvFactory, EnvSpec};
 use crate::error::EnvError;
 use crate::policy::{ActMode, Policy};
@@ -90,6 +91,79 @@ impl EnvShard {
     /// Env steps taken by this shard so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The shard's complete state (every env's state, current observations, acting RNGs,
+    /// episode accumulators) for checkpoints; `None` if an env cannot save its state.
+    pub fn save_state(&self) -> Option<Vec<u8>> {
+        let mut w = Writer::new();
+        w.u64(self.first)
+            .u64(self.envs.len() as u64)
+            .u64(self.steps);
+        for env in &self.envs {
+            w.bytes(&env.save_state()?);
+        }
+        w.f32s(&self.obs);
+        for r in &self.rngs {
+            r.state().iter().for_each(|&x| {
+                w.u64(x);
+            });
+        }
+        w.f64s(&self.ep_return);
+        for &l in &self.ep_len {
+            w.u64(l as u64);
+        }
+        Some(w.bytes)
+    }
+
+    /// Restores [`EnvShard::save_state`] into a shard built for the same env range.
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let bad = |m: String| EnvError::Failed {
+            env: self.spec.id.clone(),
+            call: "load_state",
+            message: m,
+        };
+        let mut r = Reader::new(bytes);
+        let e = |x: crate::Error| x.to_string();
+        let (first, n, steps) = (
+            r.u64().map_err(|x| bad(e(x)))?,
+            r.u64().map_err(|x| bad(e(x)))?,
+            r.u64().map_err(|x| bad(e(x)))?,
+        );
+        if first != self.first || n as usize != self.envs.len() {
+            return Err(bad(format!(
+                "checkpoint is for envs {first}..{}, this shard holds {}..{}",
+                first + n,
+                self.first,
+                self.first + self.envs.len() as u64
+            )));
+        }
+        for env in &mut self.envs {
+            let b = r.bytes().map_err(|x| bad(e(x)))?;
+            env.load_state(b)?;
+        }
+        let obs = r.f32s().map_err(|x| bad(e(x)))?;
+        if obs.len() != self.obs.len() {
+            return Err(bad("observation buffer size differs".into()));
+        }
+        self.obs = obs;
+        for rng in &mut self.rngs {
+            let mut s = [0u64; 4];
+            for x in s.iter_mut() {
+                *x = r.u64().map_err(|x| bad(e(x)))?;
+            }
+            *rng = Rng::from_state(s);
+        }
+        let ret = r.f64s().map_err(|x| bad(e(x)))?;
+        if ret.len() != self.ep_return.len() {
+            return Err(bad("episode accumulators differ".into()));
+        }
+        self.ep_return = ret;
+        for l in &mut self.ep_len {
+            *l = r.u64().map_err(|x| bad(e(x)))? as u32;
+        }
+        self.steps = steps;
+        Ok(())
     }
 
     /// Steps every env `steps_per_env` times with `policy`, appending rows to `batch` in

@@ -4,7 +4,8 @@
 //!   cargo bench -p mirrorflow-runtime --bench pipeline [-- --steps 40000000 --reps 3]
 //!
 //! CartPole-v1, 4 shards × 16 envs × 32 steps per batch (512 transitions per message),
-//! 4 batches per shard per version (8192 steps per version), sync schedule.
+//! 16 batches per shard per version (32 768 steps per version; `--bpv N`), sync schedule with
+//! pipelining lag `--lag L` (default 0).
 
 use mirrorflow_core::metrics::NullSink;
 use mirrorflow_core::{
@@ -48,13 +49,24 @@ impl AgentBuilder for Trivial {
 }
 
 fn plan(steps: u64) -> LoopPlan {
+    let lag = std::env::args()
+        .skip_while(|a| a != "--lag")
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut p = LoopPlan {
         num_shards: 4,
         envs_per_shard: 16,
         steps_per_env: 32,
-        batches_per_version: 4,
+        batches_per_version: std::env::args()
+            .skip_while(|a| a != "--bpv")
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(16),
         versions: 0,
         seed: 0,
+        lag,
+        checkpoint_every: 0,
     };
     p.versions = steps.div_ceil(p.steps_per_version());
     p
@@ -118,6 +130,8 @@ fn timely_run(placement: Placement, steps: u64) -> f64 {
         envs(),
         Arc::new(Trivial),
         Box::new(NullSink),
+        None,
+        None,
         Arc::new(AtomicBool::new(false)),
         None,
     )
@@ -145,7 +159,16 @@ fn two_processes(steps: u64) -> f64 {
     let d = dir.to_string_lossy().to_string();
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     let mut child = std::process::Command::new(exe)
-        .args(["--child", "1", "--dir", &d, "--steps", &steps.to_string()])
+        .args([
+            "--child",
+            "1",
+            "--dir",
+            &d,
+            "--steps",
+            &steps.to_string(),
+            "--lag",
+            &plan(0).lag.to_string(),
+        ])
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     let sps = timely_run(cluster(0, &d), steps);

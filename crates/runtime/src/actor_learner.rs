@@ -16,15 +16,23 @@
 //!   parameters and the metric stream bit-identical for any number of workers or processes.
 //! * The initial parameters (version 0) are built on every worker from the same seed, so no
 //!   message is needed to start.
+//! * Pipelining (`lag = L`): actors at version `t` use the parameters `p_{t−L}`, so acting
+//!   overlaps learning; the data of version `v` trains `p_{v+1}`, used at `v+1+L`. Still exact.
+//! * Checkpoints (every `C` versions): actors attach their shard state to their first batch of
+//!   version `c`; just before consuming `c` the learner holds its state after `c − 1`, the last
+//!   `L + 1` published parameters and every shard's state at the start of `c` — a complete,
+//!   version-aligned checkpoint, written by one writer. Resuming restores all of it and starts
+//!   every capability at `c`, so the continuation is bit-identical.
 
 use crate::RuntimeError;
+use mirrorflow_core::codec::{Reader, Writer};
 use mirrorflow_core::{
     ActMode, AgentBuilder, EnvFactory, EnvShard, EnvSpec, Learner, MetricSink, ParamSnapshot,
     Policy, SeedStream, Timeline, TransitionBatch,
 };
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -51,6 +59,10 @@ pub struct LoopPlan {
     pub versions: u64,
     /// Run seed.
     pub seed: u64,
+    /// Pipelining lag `L` (0 = lock-step).
+    pub lag: u64,
+    /// Checkpoint every this many versions (0 = never).
+    pub checkpoint_every: u64,
 }
 
 impl LoopPlan {
@@ -72,15 +84,90 @@ pub struct BatchMsg {
     pub version: u64,
     /// The transitions, or the env failure that stopped the shard.
     pub batch: Result<TransitionBatch, String>,
+    /// The shard's state at the start of this version (first batch of a checkpoint version).
+    pub shard_state: Option<Vec<u8>>,
 }
 
 /// Parameters on their way to the actors.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ParamsMsg {
-    /// Version these parameters are (the actors use them at this timestamp).
+    /// Actor version (timestamp) these parameters are for.
     pub version: u64,
     /// The parameters; shared, not copied, between workers of one process.
     pub params: Arc<ParamSnapshot>,
+}
+
+/// A complete, version-aligned checkpoint of the loop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Actors resume producing this version.
+    pub version: u64,
+    /// Env steps consumed before it.
+    pub env_steps: u64,
+    /// The learner's state after consuming `version − 1`.
+    pub learner: ParamSnapshot,
+    /// Parameters for actor versions `version − L ..= version` (`L + 1` of them).
+    pub recent: Vec<ParamSnapshot>,
+    /// Every shard's state at the start of `version`, by shard index.
+    pub shards: Vec<(u32, Vec<u8>)>,
+}
+
+const CKPT_MAGIC: u64 = 0x0031_5450_4b43_464d; // "MFCKPT1"
+
+impl Checkpoint {
+    /// Serializes the checkpoint.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u64(CKPT_MAGIC)
+            .u64(self.version)
+            .u64(self.env_steps)
+            .snapshot(&self.learner)
+            .u64(self.recent.len() as u64);
+        for p in &self.recent {
+            w.snapshot(p);
+        }
+        w.u64(self.shards.len() as u64);
+        for (k, b) in &self.shards {
+            w.u64(*k as u64).bytes(b);
+        }
+        w.bytes
+    }
+
+    /// Parses a checkpoint; a truncated or corrupt file is an error, never a panic.
+    pub fn decode(bytes: &[u8]) -> Result<Self, mirrorflow_core::Error> {
+        let mut r = Reader::new(bytes);
+        if r.u64()? != CKPT_MAGIC {
+            return Err(mirrorflow_core::Error::Snapshot(
+                "not a mirrorflow checkpoint".into(),
+            ));
+        }
+        let (version, env_steps) = (r.u64()?, r.u64()?);
+        let learner = r.snapshot()?;
+        let n = r.u64()?.min(1 << 20);
+        let recent = (0..n).map(|_| r.snapshot()).collect::<Result<_, _>>()?;
+        let m = r.u64()?.min(1 << 20);
+        let shards = (0..m)
+            .map(|_| Ok((r.u64()? as u32, r.bytes()?.to_vec())))
+            .collect::<Result<_, mirrorflow_core::Error>>()?;
+        if !r.is_empty() {
+            return Err(mirrorflow_core::Error::Snapshot(
+                "trailing bytes after the checkpoint".into(),
+            ));
+        }
+        Ok(Self {
+            version,
+            env_steps,
+            learner,
+            recent,
+            shards,
+        })
+    }
+}
+
+/// Where worker 0 writes checkpoints (the CLI writes files atomically into the run directory).
+pub trait CheckpointSink {
+    /// Stores the checkpoint of `version`; called after the metric sink was flushed.
+    fn save(&mut self, version: u64, bytes: Vec<u8>) -> Result<(), String>;
 }
 
 /// How the loop ended, as seen by the learner (worker 0).
@@ -96,9 +183,20 @@ pub struct LoopOutcome {
     pub interrupted: bool,
     /// Set when an env or the learner failed.
     pub error: Option<String>,
+    /// Checkpoints written.
+    pub checkpoints: u64,
 }
 
-/// Builds the loop in `worker`. Worker 0 gets the metric sink and the outcome.
+type Parked = BTreeMap<
+    u64,
+    (
+        timely::dataflow::operators::Capability<u64>,
+        Arc<ParamSnapshot>,
+    ),
+>;
+
+/// Builds the loop in `worker`. Worker 0 gets the metric sink, the checkpoint sink and the
+/// outcome. With `resume`, every piece restarts from that checkpoint.
 pub fn build(
     worker: &mut Worker,
     plan: LoopPlan,
@@ -106,22 +204,73 @@ pub fn build(
     envs: EnvFactory,
     builder: Arc<dyn AgentBuilder>,
     sink: Option<Box<dyn MetricSink>>,
+    checkpoints: Option<Box<dyn CheckpointSink>>,
+    resume: Option<Arc<Checkpoint>>,
     stop: Arc<AtomicBool>,
     progress: Arc<AtomicU64>,
 ) -> Result<Rc<RefCell<LoopOutcome>>, RuntimeError> {
     let index = worker.index();
     let peers = worker.peers();
     let seeds = SeedStream::new(plan.seed);
-    let initial = builder
+    let lag = plan.lag;
+    let mut initial = builder
         .make_learner(&spec, seeds.learner())
         .map_err(RuntimeError::setup)?;
-    let initial_params = Arc::new(initial.snapshot());
-    let outcome = Rc::new(RefCell::new(LoopOutcome::default()));
+    let start = resume.as_ref().map_or(0, |c| c.version);
+    // parameters for actor versions start − L ..= start
+    let recent: VecDeque<Arc<ParamSnapshot>> = match &resume {
+        Some(c) => {
+            if c.recent.len() as u64 != lag + 1 {
+                return Err(RuntimeError::setup(format!(
+                    "the checkpoint holds {} recent parameter sets; lag {lag} needs {}",
+                    c.recent.len(),
+                    lag + 1
+                )));
+            }
+            initial.restore(&c.learner).map_err(RuntimeError::setup)?;
+            c.recent.iter().cloned().map(Arc::new).collect()
+        }
+        None => {
+            let p0 = Arc::new(initial.snapshot());
+            (0..=lag).map(|_| p0.clone()).collect()
+        }
+    };
+    let outcome = Rc::new(RefCell::new(LoopOutcome {
+        versions: start,
+        env_steps: resume.as_ref().map_or(0, |c| c.env_steps),
+        ..Default::default()
+    }));
     let learner: Option<Box<dyn Learner>> = (index == 0).then_some(initial);
     let my_shards: Vec<u32> = (0..plan.num_shards)
         .filter(|k| *k as usize % peers == index)
         .collect();
     let out = outcome.clone();
+    let mut shards: Vec<(u32, Result<EnvShard, String>)> = Vec::new();
+    for &k in &my_shards {
+        let first = k as u64 * plan.envs_per_shard as u64;
+        let mut shard =
+            EnvShard::new(&envs, first, plan.envs_per_shard, seeds).map_err(|e| e.to_string());
+        if let (Some(c), Ok(s)) = (&resume, shard.as_mut()) {
+            let state = c.shards.iter().find(|(j, _)| *j == k).ok_or_else(|| {
+                RuntimeError::setup(format!(
+                    "the checkpoint of version {} has no state for shard {k}",
+                    c.version
+                ))
+            })?;
+            s.load_state(&state.1).map_err(RuntimeError::setup)?;
+        }
+        if plan.checkpoint_every > 0
+            && let Ok(s) = &shard
+            && s.save_state().is_none()
+        {
+            return Err(RuntimeError::setup(format!(
+                "checkpoints need envs that can save their state; `{}` cannot (set checkpoint_every = 0)",
+                spec.id
+            )));
+        }
+        shards.push((k, shard));
+    }
+    let actor_params = recent[0].clone();
 
     worker.dataflow::<u64, _, _>(|scope| {
         let (handle, params_in) = scope.feedback::<Vec<ParamsMsg>>(1);
@@ -134,58 +283,42 @@ pub fn build(
         let batches = params_in.unary_frontier::<CapacityContainerBuilder<Vec<BatchMsg>>, _, _, _>(
             Pipeline,
             "Actor",
-            move |cap, info| {
+            move |mut cap, info| {
                 let activator = scope.activator_for(info.address.clone());
                 activator.activate();
                 let plan = actor_plan;
-                let mut cap = (!my_shards.is_empty()).then_some(cap);
-                let mut shards: Vec<(u32, Result<EnvShard, String>)> = my_shards
-                    .iter()
-                    .map(|&k| {
-                        let first = k as u64 * plan.envs_per_shard as u64;
-                        (
-                            k,
-                            EnvShard::new(&envs, first, plan.envs_per_shard, seeds)
-                                .map_err(|e| e.to_string()),
-                        )
-                    })
-                    .collect();
+                cap.downgrade(&start);
+                let mut cap = (!shards.is_empty() && start < plan.versions).then_some(cap);
                 let mut policy: Result<Box<dyn Policy>, String> = actor_builder
-                    .make_policy(&actor_spec, &initial_params)
+                    .make_policy(&actor_spec, &actor_params)
                     .map_err(|e| e.to_string());
-                let mut version = 0u64;
+                let mut version = start;
                 let mut made = 0usize;
                 let per_version = shards.len() * plan.batches_per_version;
-                let mut parked: BTreeMap<
-                    u64,
-                    (
-                        timely::dataflow::operators::Capability<u64>,
-                        Arc<ParamSnapshot>,
-                    ),
-                > = BTreeMap::new();
-                let mut batch = TransitionBatch::default();
+                let mut parked: Parked = BTreeMap::new();
                 move |(input, _frontier), output| {
                     let port = output.output_index();
                     input.for_each_stamp(|icap, data| {
                         for v in data {
                             for p in v.drain(..) {
-                                if p.version < plan.versions && !shards.is_empty() {
-                                    if let Some(c) = icap.retain_least(port) {
-                                        parked.insert(p.version, (c, p.params));
-                                    }
+                                if p.version < plan.versions
+                                    && !shards.is_empty()
+                                    && let Some(c) = icap.retain_least(port)
+                                {
+                                    parked.insert(p.version, (c, p.params));
                                 }
                             }
                         }
                     });
-                    if cap.is_none() {
-                        if let Some((c, params)) = parked.remove(&(version + 1)) {
-                            version += 1;
-                            made = 0;
-                            policy = actor_builder
-                                .make_policy(&actor_spec, &params)
-                                .map_err(|e| e.to_string());
-                            cap = Some(c);
-                        }
+                    if cap.is_none()
+                        && let Some((c, params)) = parked.remove(&(version + 1))
+                    {
+                        version += 1;
+                        made = 0;
+                        policy = actor_builder
+                            .make_policy(&actor_spec, &params)
+                            .map_err(|e| e.to_string());
+                        cap = Some(c);
                     }
                     let Some(c) = cap.as_ref() else { return };
                     let (slot, seq) = (
@@ -193,9 +326,21 @@ pub fn build(
                         made % plan.batches_per_version,
                     );
                     let (k, shard) = &mut shards[slot];
+                    let checkpoint = plan.checkpoint_every > 0
+                        && version > start
+                        && version.is_multiple_of(plan.checkpoint_every);
+                    let shard_state = match (&*shard, seq, checkpoint) {
+                        (Ok(s), 0, true) => s.save_state(),
+                        _ => None,
+                    };
                     let result = match (shard.as_mut(), policy.as_mut()) {
                         (Ok(shard), Ok(policy)) => {
-                            batch.clear();
+                            // one allocation per array: the batch is handed over, not reused
+                            let mut batch = TransitionBatch::with_capacity(
+                                actor_spec.obs_dim(),
+                                actor_spec.act_dim(),
+                                plan.envs_per_shard * plan.steps_per_env,
+                            );
                             shard
                                 .rollout(
                                     policy.as_mut(),
@@ -203,7 +348,7 @@ pub fn build(
                                     plan.steps_per_env,
                                     &mut batch,
                                 )
-                                .map(|()| std::mem::take(&mut batch))
+                                .map(|()| batch)
                                 .map_err(|e| e.to_string())
                         }
                         (Err(e), _) | (_, Err(e)) => Err(e.clone()),
@@ -213,6 +358,7 @@ pub fn build(
                         seq: seq as u32,
                         version,
                         batch: result,
+                        shard_state,
                     });
                     made += 1;
                     actor_progress.fetch_add(1, Ordering::Relaxed);
@@ -228,16 +374,24 @@ pub fn build(
         // ---- learner (worker 0) ---------------------------------------------------------------
         let mut learner = learner;
         let mut sink = sink;
+        let mut checkpoints = checkpoints;
         let steps_per_version = plan.steps_per_version();
         let versions = plan.versions;
+        let every = plan.checkpoint_every;
         let params_out = batches
             .unary_frontier::<CapacityContainerBuilder<Vec<ParamsMsg>>, _, _, _>(
                 Exchange::new(|_: &BatchMsg| 0u64),
                 "Learner",
-                move |cap, _info| {
-                    let mut cap = (index == 0).then_some(cap);
+                move |mut cap, _info| {
+                    cap.downgrade(&start);
+                    let mut cap = (index == 0 && start < versions).then_some(cap);
                     let mut stash: BTreeMap<u64, Vec<BatchMsg>> = BTreeMap::new();
-                    let mut env_steps = 0u64;
+                    let mut recent = recent;
+                    // parameters still to publish for actor versions start + 1 ..= start + L
+                    let mut pending: VecDeque<Arc<ParamSnapshot>> =
+                        recent.iter().skip(1).cloned().collect();
+                    let mut next_consume = start;
+                    let mut env_steps = out.borrow().env_steps;
                     let mut clock = Instant::now();
                     move |(input, frontier), output| {
                         input.for_each_stamp(|_icap, data| {
@@ -247,71 +401,119 @@ pub fn build(
                                 }
                             }
                         });
-                        let (Some(c), Some(learner), Some(sink)) =
-                            (cap.as_mut(), learner.as_mut(), sink.as_mut())
-                        else {
-                            return;
-                        };
-                        let v = *c.time();
-                        if frontier.frontier().iter().any(|&f| f <= v) {
-                            return; // batches of version v may still arrive
-                        }
-                        progress.fetch_add(1, Ordering::Relaxed);
-                        let mut got = stash.remove(&v).unwrap_or_default();
-                        got.sort_by_key(|b| (b.shard, b.seq));
-                        let mut failure = None;
-                        for b in &got {
-                            match &b.batch {
-                                Ok(batch) => {
-                                    env_steps += batch.len() as u64;
-                                    if let Err(e) = learner.learn(batch, sink.as_mut()) {
-                                        failure =
-                                            Some(format!("learner failed at version {v}: {e}"));
+                        loop {
+                            let (Some(c), Some(learner), Some(sink)) =
+                                (cap.as_mut(), learner.as_mut(), sink.as_mut())
+                            else {
+                                return;
+                            };
+                            let now = *c.time();
+                            if let Some(p) = pending.pop_front() {
+                                output.session(&*c).give(ParamsMsg {
+                                    version: now + 1,
+                                    params: p,
+                                });
+                                c.downgrade(&(now + 1));
+                                continue;
+                            }
+                            let v = next_consume;
+                            if frontier.frontier().iter().any(|&f| f <= v) {
+                                return; // batches of version v may still arrive
+                            }
+                            progress.fetch_add(1, Ordering::Relaxed);
+                            let mut got = stash.remove(&v).unwrap_or_default();
+                            got.sort_by_key(|b| (b.shard, b.seq));
+                            let mut failure = None;
+                            if every > 0 && v > start && v.is_multiple_of(every) {
+                                let shards: Vec<(u32, Vec<u8>)> = got
+                                    .iter()
+                                    .filter_map(|b| b.shard_state.clone().map(|s| (b.shard, s)))
+                                    .collect();
+                                let ckpt = Checkpoint {
+                                    version: v,
+                                    env_steps,
+                                    learner: learner.snapshot(),
+                                    recent: recent.iter().map(|p| (**p).clone()).collect(),
+                                    shards,
+                                };
+                                sink.flush();
+                                if let Some(w) = checkpoints.as_mut() {
+                                    match w.save(v, ckpt.encode()) {
+                                        Ok(()) => {
+                                            out.borrow_mut().checkpoints += 1;
+                                            sink.event(&format!(
+                                                "checkpoint written at version {v}"
+                                            ));
+                                        }
+                                        Err(e) => sink.event(&format!(
+                                            "checkpoint at version {v} failed: {e}"
+                                        )),
+                                    }
+                                }
+                            }
+                            for b in &got {
+                                match &b.batch {
+                                    Ok(batch) => {
+                                        env_steps += batch.len() as u64;
+                                        if let Err(e) = learner.learn(batch, sink.as_mut()) {
+                                            failure =
+                                                Some(format!("learner failed at version {v}: {e}"));
+                                            break;
+                                        }
+                                    }
+                                    Err(e) => {
+                                        failure = Some(format!(
+                                            "shard {} failed at version {v}: {e}",
+                                            b.shard
+                                        ));
                                         break;
                                     }
                                 }
-                                Err(e) => {
-                                    failure = Some(format!(
-                                        "shard {} failed at version {v}: {e}",
-                                        b.shard
-                                    ));
-                                    break;
-                                }
                             }
+                            next_consume = v + 1;
+                            let dt = clock.elapsed().as_secs_f64().max(1e-9);
+                            clock = Instant::now();
+                            sink.record(
+                                Timeline::EnvSteps,
+                                env_steps,
+                                "system/sps",
+                                steps_per_version as f64 / dt,
+                            );
+                            sink.record(
+                                Timeline::EnvSteps,
+                                env_steps,
+                                "system/policy_lag",
+                                lag as f64,
+                            );
+                            sink.record(
+                                Timeline::EnvSteps,
+                                env_steps,
+                                "system/policy_version",
+                                (v + 1) as f64,
+                            );
+                            let mut o = out.borrow_mut();
+                            o.versions = v + 1;
+                            o.env_steps = env_steps;
+                            let interrupted = stop.load(Ordering::Relaxed);
+                            if failure.is_some() || interrupted || v + 1 >= versions {
+                                o.error = failure;
+                                o.interrupted = interrupted && v + 1 < versions;
+                                o.final_params = Some(learner.snapshot());
+                                sink.flush();
+                                cap = None;
+                                return;
+                            }
+                            let p = Arc::new(learner.snapshot());
+                            recent.push_back(p.clone());
+                            while recent.len() as u64 > lag + 1 {
+                                recent.pop_front();
+                            }
+                            output.session(&*c).give(ParamsMsg {
+                                version: now + 1,
+                                params: p,
+                            });
+                            c.downgrade(&(now + 1));
                         }
-                        let next = v + 1;
-                        let dt = clock.elapsed().as_secs_f64().max(1e-9);
-                        clock = Instant::now();
-                        sink.record(
-                            Timeline::EnvSteps,
-                            env_steps,
-                            "system/sps",
-                            steps_per_version as f64 / dt,
-                        );
-                        sink.record(Timeline::EnvSteps, env_steps, "system/policy_lag", 0.0);
-                        sink.record(
-                            Timeline::EnvSteps,
-                            env_steps,
-                            "system/policy_version",
-                            next as f64,
-                        );
-                        let mut o = out.borrow_mut();
-                        o.versions = next;
-                        o.env_steps = env_steps;
-                        let interrupted = stop.load(Ordering::Relaxed);
-                        if failure.is_some() || interrupted || next >= versions {
-                            o.error = failure;
-                            o.interrupted = interrupted && next < versions;
-                            o.final_params = Some(learner.snapshot());
-                            sink.flush();
-                            cap = None;
-                            return;
-                        }
-                        output.session(&*c).give(ParamsMsg {
-                            version: next,
-                            params: Arc::new(learner.snapshot()),
-                        });
-                        c.downgrade(&next);
                     }
                 },
             );

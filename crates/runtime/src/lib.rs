@@ -13,7 +13,7 @@
 pub mod actor_learner;
 pub mod cluster;
 
-pub use actor_learner::{LoopOutcome, LoopPlan};
+pub use actor_learner::{Checkpoint, CheckpointSink, LoopOutcome, LoopPlan};
 use mirrorflow_core::{AgentBuilder, EnvFactory, EnvSpec};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -107,11 +107,15 @@ pub fn run_loop(
     envs: EnvFactory,
     builder: Arc<dyn AgentBuilder>,
     sink: SendSink,
+    checkpoints: Option<Box<dyn CheckpointSink + Send>>,
+    resume: Option<Checkpoint>,
     stop: Arc<AtomicBool>,
     watchdog: Option<Duration>,
 ) -> Result<Option<LoopOutcome>, RuntimeError> {
     let progress = Arc::new(AtomicU64::new(0));
     let sink = Arc::new(Mutex::new(Some(sink)));
+    let checkpoints = Arc::new(Mutex::new(checkpoints));
+    let resume = resume.map(Arc::new);
     let p = progress.clone();
     let work = move |worker: &mut timely::worker::Worker| {
         let my_sink = if worker.index() == 0 {
@@ -122,6 +126,15 @@ pub fn run_loop(
         } else {
             None
         };
+        let my_ckpt = if worker.index() == 0 {
+            checkpoints
+                .lock()
+                .ok()
+                .and_then(|mut s| s.take())
+                .map(|s| s as Box<dyn CheckpointSink>)
+        } else {
+            None
+        };
         let outcome = actor_learner::build(
             worker,
             plan.clone(),
@@ -129,6 +142,8 @@ pub fn run_loop(
             envs.clone(),
             builder.clone(),
             my_sink,
+            my_ckpt,
+            resume.clone(),
             stop.clone(),
             p.clone(),
         );
@@ -214,6 +229,8 @@ pub fn run_workers(
         envs,
         builder,
         sink,
+        None,
+        None,
         stop,
         None,
     )?

@@ -44,6 +44,33 @@ impl JsonlSink {
         })
     }
 
+    /// Continues an interrupted run: truncates `dir/metrics.jsonl` to `keep_bytes` (its length
+    /// at the checkpoint being resumed, so nothing after it is duplicated) and appends.
+    pub fn resume(dir: &Path, keep_bytes: u64) -> Result<Self, TelemetryError> {
+        let path = dir.join("metrics.jsonl");
+        let ev = dir.join("events.log");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.set_len(keep_bytes).map_err(io_err(&path))?;
+        let events = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&ev)
+            .map_err(io_err(&ev))?;
+        Ok(Self {
+            out: BufWriter::new(file),
+            events: BufWriter::new(events),
+            path,
+            start: Instant::now(),
+            last_flush: Instant::now(),
+            pending: None,
+            error: None,
+        })
+    }
+
     /// The first write error, if any (writing never panics or stops a run).
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()

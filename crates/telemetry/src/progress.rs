@@ -17,6 +17,8 @@ pub struct ProgressSink {
     start: Instant,
     last_line: Instant,
     every: Duration,
+    last_event: Option<Instant>,
+    suppressed: u64,
 }
 
 impl ProgressSink {
@@ -41,6 +43,8 @@ impl ProgressSink {
             start: Instant::now(),
             last_line: Instant::now(),
             every: Duration::from_secs(2),
+            last_event: None,
+            suppressed: 0,
         }
     }
 
@@ -96,6 +100,20 @@ impl MetricSink for ProgressSink {
     }
 
     fn event(&mut self, text: &str) {
+        // Events go to events.log in full; the console shows at most one every two seconds.
+        if self.last_event.is_some_and(|t| t.elapsed() < self.every) {
+            self.suppressed += 1;
+            return;
+        }
+        let text = if self.suppressed > 0 {
+            format!(
+                "{text} (+{} more events in events.log)",
+                std::mem::take(&mut self.suppressed)
+            )
+        } else {
+            text.to_string()
+        };
+        self.last_event = Some(Instant::now());
         match &self.bar {
             Some(bar) => bar.println(text),
             None => eprintln!("{text}"),

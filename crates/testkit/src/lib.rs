@@ -241,6 +241,43 @@ pub fn check_env<E: Env>(mut make: impl FnMut() -> E, steps: usize) {
             "fractional action must fail"
         );
     }
+    // Checkpoints: a saved state continues exactly like the original.
+    let mut a_env = make();
+    a_env.reset(Some(11), &mut obs).expect("reset");
+    let mut rng = Rng::seed_from(5);
+    for _ in 0..3 {
+        spec.action_space.sample_into(&mut rng, &mut act);
+        if a_env.step(&act, &mut obs).expect("step").done() {
+            a_env.reset(None, &mut obs).expect("reset");
+        }
+    }
+    if let Some(state) = a_env.save_state() {
+        let mut b_env = make();
+        b_env.load_state(&state).expect("load_state");
+        let mut ob = vec![0f32; od];
+        for _ in 0..steps.min(300) {
+            spec.action_space.sample_into(&mut rng, &mut act);
+            let ia = a_env.step(&act, &mut obs).expect("step");
+            let ib = b_env.step(&act, &mut ob).expect("step");
+            assert_eq!(
+                (ia, &obs),
+                (ib, &ob),
+                "{}: a restored state diverged",
+                spec.id
+            );
+            if ia.done() {
+                a_env.reset(None, &mut obs).expect("reset");
+                b_env.reset(None, &mut ob).expect("reset");
+                assert_eq!(obs, ob, "{}: a restored RNG diverged", spec.id);
+            }
+        }
+        assert!(
+            b_env.load_state(&state[..state.len() / 2]).is_err(),
+            "{}: truncated state accepted",
+            spec.id
+        );
+    }
+
     let mut short = vec![0f32; od + 1];
     assert!(
         env.reset(Some(0), &mut short).is_err(),

@@ -177,6 +177,20 @@ impl Env for Acrobot {
             .episode
             .finish(if terminated { 0.0 } else { -1.0 }, terminated))
     }
+
+    fn save_state(&self) -> Option<Vec<u8>> {
+        Some(crate::save(&self.state, &self.rng, &self.episode))
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        crate::load(
+            &self.spec,
+            bytes,
+            &mut self.state,
+            &mut self.rng,
+            &mut self.episode,
+        )
+    }
 }
 
 impl PhysicalState for Acrobot {

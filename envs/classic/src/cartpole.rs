@@ -141,6 +141,20 @@ impl Env for CartPole {
         self.write_obs(obs);
         Ok(self.episode.finish(reward, terminated))
     }
+
+    fn save_state(&self) -> Option<Vec<u8>> {
+        Some(crate::save(&self.state, &self.rng, &self.episode))
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        crate::load(
+            &self.spec,
+            bytes,
+            &mut self.state,
+            &mut self.rng,
+            &mut self.episode,
+        )
+    }
 }
 
 impl PhysicalState for CartPole {

@@ -25,7 +25,8 @@ pub use mountain_car::{MountainCar, MountainCarConfig};
 pub use mountain_car_continuous::{MountainCarContinuous, MountainCarContinuousConfig};
 pub use pendulum::{Pendulum, PendulumConfig};
 
-use mirrorflow_core::{EnvError, EnvSpec, StepInfo};
+use mirrorflow_core::codec::{Reader, Writer};
+use mirrorflow_core::{EnvError, EnvSpec, Rng, StepInfo};
 
 /// Access to the internal physical state (gymnasium's `env.unwrapped.state`), for replaying
 /// recorded trajectories and for tests.
@@ -110,5 +111,55 @@ pub(crate) fn check_continuous(spec: &EnvSpec, action: &[f32]) -> Result<(), Env
             space: spec.action_space.to_string(),
         });
     }
+    Ok(())
+}
+
+/// Checkpoint bytes of a classic env: physical state, RNG state, episode counters.
+pub(crate) fn save(state: &[f64], rng: &Rng, ep: &Episode) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.f64s(state);
+    for x in rng.state() {
+        w.u64(x);
+    }
+    w.u64(ep.steps as u64)
+        .u64(ep.active as u64)
+        .u64(ep.started as u64);
+    w.bytes
+}
+
+/// Restores what [`save`] wrote; errors name the env.
+pub(crate) fn load(
+    spec: &EnvSpec,
+    bytes: &[u8],
+    state: &mut [f64],
+    rng: &mut Rng,
+    ep: &mut Episode,
+) -> Result<(), EnvError> {
+    let bad = |m: String| EnvError::Failed {
+        env: spec.id.clone(),
+        call: "load_state",
+        message: m,
+    };
+    let mut r = Reader::new(bytes);
+    let s = r.f64s().map_err(|e| bad(e.to_string()))?;
+    if s.len() != state.len() {
+        return Err(bad(format!(
+            "state has {} values, expected {}",
+            s.len(),
+            state.len()
+        )));
+    }
+    let mut rs = [0u64; 4];
+    for x in rs.iter_mut() {
+        *x = r.u64().map_err(|e| bad(e.to_string()))?;
+    }
+    let steps = r.u64().map_err(|e| bad(e.to_string()))?;
+    let active = r.u64().map_err(|e| bad(e.to_string()))? != 0;
+    let started = r.u64().map_err(|e| bad(e.to_string()))? != 0;
+    state.copy_from_slice(&s);
+    *rng = Rng::from_state(rs);
+    ep.steps = steps as u32;
+    ep.active = active;
+    ep.started = started;
     Ok(())
 }

@@ -112,6 +112,20 @@ impl Env for MountainCarContinuous {
         obs[1] = velocity as f32;
         Ok(self.episode.finish(reward, terminated))
     }
+
+    fn save_state(&self) -> Option<Vec<u8>> {
+        Some(crate::save(&self.state, &self.rng, &self.episode))
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        crate::load(
+            &self.spec,
+            bytes,
+            &mut self.state,
+            &mut self.rng,
+            &mut self.episode,
+        )
+    }
 }
 
 impl PhysicalState for MountainCarContinuous {

@@ -1,5 +1,6 @@
 //! A [`TabularMdp`] played as an [`Env`]: observations are state indices.
 
+use mirrorflow_core::codec::{Reader, Writer};
 use mirrorflow_core::env::{check_action, check_obs_len};
 use mirrorflow_core::{Env, EnvError, EnvSpec, Rng, Space, StepInfo, TabularMdp};
 use std::sync::Arc;
@@ -83,6 +84,49 @@ impl Env for TabularEnv {
             terminated: false,
             truncated,
         })
+    }
+
+    fn save_state(&self) -> Option<Vec<u8>> {
+        let mut w = Writer::new();
+        w.u64(self.state as u64)
+            .u64(self.steps as u64)
+            .u64(self.active as u64);
+        self.rng.state().iter().for_each(|&x| {
+            w.u64(x);
+        });
+        Some(w.bytes)
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let bad = |e: mirrorflow_core::Error| EnvError::Failed {
+            env: self.spec.id.clone(),
+            call: "load_state",
+            message: e.to_string(),
+        };
+        let mut r = Reader::new(bytes);
+        let (state, steps, active) = (
+            r.u64().map_err(bad)?,
+            r.u64().map_err(bad)?,
+            r.u64().map_err(bad)?,
+        );
+        let mut rs = [0u64; 4];
+        for x in rs.iter_mut() {
+            *x = r.u64().map_err(bad)?;
+        }
+        if state as usize >= self.mdp.num_states() {
+            return Err(EnvError::Failed {
+                env: self.spec.id.clone(),
+                call: "load_state",
+                message: format!("state {state} out of range"),
+            });
+        }
+        (self.state, self.steps, self.active, self.rng) = (
+            state as usize,
+            steps as u32,
+            active != 0,
+            Rng::from_state(rs),
+        );
+        Ok(())
     }
 }
 
