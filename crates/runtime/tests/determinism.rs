@@ -18,8 +18,10 @@ impl MetricSink for Shared {
     }
 }
 
+type Saved = Vec<(u64, Vec<u8>)>;
+
 #[derive(Clone, Default)]
-struct Store(Arc<Mutex<Vec<(u64, Vec<u8>)>>>);
+struct Store(Arc<Mutex<Saved>>);
 impl CheckpointSink for Store {
     fn save(&mut self, version: u64, bytes: Vec<u8>) -> Result<(), String> {
         self.0.lock().unwrap().push((version, bytes));
