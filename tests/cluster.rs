@@ -17,7 +17,7 @@ fn stream(dir: &Path) -> Vec<serde_json::Value> {
             let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
             v.as_object_mut()
                 .unwrap()
-                .retain(|k, _| k != "wall_secs" && !k.starts_with("system/sps"));
+                .retain(|k, _| k != "wall_secs" && !k.starts_with("system/"));
             v
         })
         .collect()

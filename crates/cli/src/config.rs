@@ -86,13 +86,15 @@ pub struct RuntimeSection {
     pub steps_per_env: usize,
     /// Batches per shard per policy version.
     pub batches_per_version: usize,
-    /// `sync`: deterministic, the learner consumes version v in canonical order.
+    /// `sync`: deterministic, the learner consumes version v in canonical order; `async`:
+    /// bounded staleness (policy lag ≤ `lag`), arrival order, not replayable.
     pub schedule: Schedule,
-    /// Pipelining lag L: actors at version t act with the parameters of version t − L, so
-    /// acting overlaps learning (still deterministic). 0 = lock-step.
+    /// `sync`: pipelining lag L — actors at version t act with the parameters of version t − L,
+    /// so acting overlaps learning (still deterministic); 0 = lock-step. `async`: the largest
+    /// allowed policy lag.
     pub lag: u64,
-    /// Write a version-aligned checkpoint every this many versions (0 = never); `--resume`
-    /// and the launcher's automatic restarts start from the newest one.
+    /// Write a version-aligned checkpoint every this many versions (0 = never; `sync` only —
+    /// ignored by `async`); `--resume` and the launcher's restarts start from the newest one.
     pub checkpoint_every: u64,
 }
 
@@ -102,6 +104,8 @@ pub struct RuntimeSection {
 pub enum Schedule {
     /// Deterministic lock-step versions.
     Sync,
+    /// Bounded-staleness asynchrony.
+    Async,
 }
 
 impl Default for RuntimeSection {

@@ -1,7 +1,7 @@
 //! `mirrorflow train` and `mirrorflow check`.
 
 use crate::checkpoints::{self, FileCheckpoints};
-use crate::config::{ConfigError, ExperimentFile, cfg_err, load};
+use crate::config::{ConfigError, ExperimentFile, Schedule, cfg_err, load};
 use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
 use anyhow::Context;
 use mirrorflow_core::{MetricSink, ParamSnapshot, SeedStream, Timeline};
@@ -467,6 +467,10 @@ pub fn loop_plan(file: &ExperimentFile) -> LoopPlan {
         seed: file.seed,
         lag: r.lag,
         checkpoint_every: r.checkpoint_every,
+        schedule: match r.schedule {
+            Schedule::Sync => mirrorflow_runtime::Schedule::Sync,
+            Schedule::Async => mirrorflow_runtime::Schedule::Async,
+        },
     };
     plan.versions = file
         .run

@@ -67,6 +67,7 @@ fn plan(steps: u64) -> LoopPlan {
         seed: 0,
         lag,
         checkpoint_every: 0,
+        schedule: Default::default(),
     };
     p.versions = steps.div_ceil(p.steps_per_version());
     p

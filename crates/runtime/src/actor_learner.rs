@@ -18,6 +18,8 @@
 //!   message is needed to start.
 //! * Pipelining (`lag = L`): actors at version `t` use the parameters `p_{t−L}`, so acting
 //!   overlaps learning; the data of version `v` trains `p_{v+1}`, used at `v+1+L`. Still exact.
+//! * `Async` schedule: bounded staleness instead of lock-step (see [`Schedule::Async`]); the
+//!   policy lag of every consumed batch is at most `lag` and is reported.
 //! * Checkpoints (every `C` versions): actors attach their shard state to their first batch of
 //!   version `c`; just before consuming `c` the learner holds its state after `c − 1`, the last
 //!   `L + 1` published parameters and every shard's state at the start of `c` — a complete,
@@ -61,8 +63,23 @@ pub struct LoopPlan {
     pub seed: u64,
     /// Pipelining lag `L` (0 = lock-step).
     pub lag: u64,
-    /// Checkpoint every this many versions (0 = never).
+    /// Checkpoint every this many versions (0 = never; sync schedule only).
     pub checkpoint_every: u64,
+    /// Lock-step (`Sync`, deterministic) or bounded-staleness (`Async`).
+    pub schedule: Schedule,
+}
+
+/// How actors and the learner are coupled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Schedule {
+    /// Deterministic: version `v` is consumed in canonical order once all of it has arrived.
+    #[default]
+    Sync,
+    /// Bounded asynchrony: actors act with the newest parameters they have, at most
+    /// `batches_per_version` batches per shard per version (backpressure); the learner consumes
+    /// batches in arrival order and publishes a new version every `num_shards` batches, but only
+    /// while the slowest actor is at most `lag` versions behind. Not replayable.
+    Async,
 }
 
 impl LoopPlan {
@@ -86,6 +103,10 @@ pub struct BatchMsg {
     pub batch: Result<TransitionBatch, String>,
     /// The shard's state at the start of this version (first batch of a checkpoint version).
     pub shard_state: Option<Vec<u8>>,
+    /// Global index of the worker that produced it.
+    pub worker: u32,
+    /// Wall-clock seconds the rollout took (for per-worker throughput).
+    pub rollout_secs: f64,
 }
 
 /// Parameters on their way to the actors.
@@ -260,6 +281,7 @@ pub fn build(
             s.load_state(&state.1).map_err(RuntimeError::setup)?;
         }
         if plan.checkpoint_every > 0
+            && plan.schedule == Schedule::Sync
             && let Ok(s) = &shard
             && s.save_state().is_none()
         {
@@ -298,10 +320,11 @@ pub fn build(
                 let mut parked: Parked = BTreeMap::new();
                 move |(input, _frontier), output| {
                     let port = output.output_index();
+                    let async_mode = plan.schedule == Schedule::Async;
                     input.for_each_stamp(|icap, data| {
                         for v in data {
                             for p in v.drain(..) {
-                                if p.version < plan.versions
+                                if (async_mode || p.version < plan.versions)
                                     && !shards.is_empty()
                                     && let Some(c) = icap.retain_least(port)
                                 {
@@ -310,7 +333,25 @@ pub fn build(
                             }
                         }
                     });
-                    if cap.is_none()
+                    if async_mode {
+                        // adopt the newest parameters; older parked ones (and their
+                        // capabilities) are dropped
+                        let newest = parked
+                            .last_key_value()
+                            .map(|(k, _)| *k)
+                            .filter(|&k| k > version);
+                        if let Some(k) = newest
+                            && let Some((c, params)) = parked.remove(&k)
+                        {
+                            parked.clear();
+                            version = k;
+                            made = 0;
+                            policy = actor_builder
+                                .make_policy(&actor_spec, &params)
+                                .map_err(|e| e.to_string());
+                            cap = Some(c);
+                        }
+                    } else if cap.is_none()
                         && let Some((c, params)) = parked.remove(&(version + 1))
                     {
                         version += 1;
@@ -321,18 +362,24 @@ pub fn build(
                         cap = Some(c);
                     }
                     let Some(c) = cap.as_ref() else { return };
-                    let (slot, seq) = (
-                        made / plan.batches_per_version,
-                        made % plan.batches_per_version,
-                    );
+                    let (slot, seq) = if async_mode {
+                        (made % shards.len(), made / shards.len())
+                    } else {
+                        (
+                            made / plan.batches_per_version,
+                            made % plan.batches_per_version,
+                        )
+                    };
                     let (k, shard) = &mut shards[slot];
                     let checkpoint = plan.checkpoint_every > 0
+                        && !async_mode
                         && version > start
                         && version.is_multiple_of(plan.checkpoint_every);
                     let shard_state = match (&*shard, seq, checkpoint) {
                         (Ok(s), 0, true) => s.save_state(),
                         _ => None,
                     };
+                    let rollout_start = Instant::now();
                     let result = match (shard.as_mut(), policy.as_mut()) {
                         (Ok(shard), Ok(policy)) => {
                             // one allocation per array: the batch is handed over, not reused
@@ -353,12 +400,15 @@ pub fn build(
                         }
                         (Err(e), _) | (_, Err(e)) => Err(e.clone()),
                     };
+                    let rollout_secs = rollout_start.elapsed().as_secs_f64();
                     output.session(c).give(BatchMsg {
                         shard: *k,
                         seq: seq as u32,
                         version,
                         batch: result,
                         shard_state,
+                        worker: index as u32,
+                        rollout_secs,
                     });
                     made += 1;
                     actor_progress.fetch_add(1, Ordering::Relaxed);
@@ -377,7 +427,14 @@ pub fn build(
         let mut checkpoints = checkpoints;
         let steps_per_version = plan.steps_per_version();
         let versions = plan.versions;
-        let every = plan.checkpoint_every;
+        let every = if plan.schedule == Schedule::Sync {
+            plan.checkpoint_every
+        } else {
+            0
+        };
+        let schedule = plan.schedule;
+        let num_shards = plan.num_shards as usize;
+        let batch_steps = plan.envs_per_shard * plan.steps_per_env;
         let params_out = batches
             .unary_frontier::<CapacityContainerBuilder<Vec<ParamsMsg>>, _, _, _>(
                 Exchange::new(|_: &BatchMsg| 0u64),
@@ -388,8 +445,14 @@ pub fn build(
                     let mut stash: BTreeMap<u64, Vec<BatchMsg>> = BTreeMap::new();
                     let mut recent = recent;
                     // parameters still to publish for actor versions start + 1 ..= start + L
-                    let mut pending: VecDeque<Arc<ParamSnapshot>> =
-                        recent.iter().skip(1).cloned().collect();
+                    let mut pending: VecDeque<Arc<ParamSnapshot>> = match schedule {
+                        Schedule::Sync => recent.iter().skip(1).cloned().collect(),
+                        Schedule::Async => VecDeque::new(),
+                    };
+                    let mut arrivals: Vec<BatchMsg> = Vec::new();
+                    // per worker: (env steps, rollout seconds) since the last report
+                    let mut per_worker: BTreeMap<u32, (u64, f64)> = BTreeMap::new();
+                    let (mut since_publish, mut lag_sum, mut lag_max) = (0usize, 0u64, 0u64);
                     let mut next_consume = start;
                     let mut env_steps = out.borrow().env_steps;
                     let mut clock = Instant::now();
@@ -397,10 +460,109 @@ pub fn build(
                         input.for_each_stamp(|_icap, data| {
                             for v in data {
                                 for b in v.drain(..) {
-                                    stash.entry(b.version).or_default().push(b);
+                                    match schedule {
+                                        Schedule::Sync => {
+                                            stash.entry(b.version).or_default().push(b)
+                                        }
+                                        Schedule::Async => arrivals.push(b),
+                                    }
                                 }
                             }
                         });
+                        if schedule == Schedule::Async {
+                            let (Some(c), Some(learner), Some(sink)) =
+                                (cap.as_mut(), learner.as_mut(), sink.as_mut())
+                            else {
+                                arrivals.clear();
+                                return;
+                            };
+                            let now = *c.time();
+                            let mut failure = None;
+                            for b in arrivals.drain(..) {
+                                match &b.batch {
+                                    Ok(batch) => {
+                                        env_steps += batch.len() as u64;
+                                        let w = per_worker.entry(b.worker).or_default();
+                                        (w.0, w.1) =
+                                            (w.0 + batch.len() as u64, w.1 + b.rollout_secs);
+                                        let staleness = now.saturating_sub(b.version);
+                                        lag_sum += staleness;
+                                        lag_max = lag_max.max(staleness);
+                                        since_publish += 1;
+                                        progress.fetch_add(1, Ordering::Relaxed);
+                                        if let Err(e) = learner.learn(batch, sink.as_mut()) {
+                                            failure = Some(format!(
+                                                "learner failed at version {now}: {e}"
+                                            ));
+                                            break;
+                                        }
+                                    }
+                                    Err(e) => {
+                                        failure = Some(format!(
+                                            "shard {} failed at version {}: {e}",
+                                            b.shard, b.version
+                                        ));
+                                        break;
+                                    }
+                                }
+                            }
+                            let f = frontier.frontier().iter().min().copied();
+                            let budget_done = env_steps >= versions * steps_per_version;
+                            let interrupted = stop.load(Ordering::Relaxed);
+                            if failure.is_some() || interrupted || budget_done {
+                                let mut o = out.borrow_mut();
+                                o.versions = now;
+                                o.env_steps = env_steps;
+                                o.error = failure;
+                                o.interrupted = interrupted && !budget_done;
+                                o.final_params = Some(learner.snapshot());
+                                sink.flush();
+                                cap = None;
+                                return;
+                            }
+                            let may_advance = f.is_none_or(|f| f + lag > now);
+                            let all_waiting = f.is_none_or(|f| f > now);
+                            if (since_publish >= num_shards && may_advance) || all_waiting {
+                                if since_publish > 0 {
+                                    let dt = clock.elapsed().as_secs_f64().max(1e-9);
+                                    clock = Instant::now();
+                                    let steps = (since_publish as f64) * batch_steps as f64;
+                                    sink.record(
+                                        Timeline::EnvSteps,
+                                        env_steps,
+                                        "system/sps",
+                                        steps / dt,
+                                    );
+                                    sink.record(
+                                        Timeline::EnvSteps,
+                                        env_steps,
+                                        "system/policy_lag",
+                                        lag_sum as f64 / since_publish as f64,
+                                    );
+                                    sink.record(
+                                        Timeline::EnvSteps,
+                                        env_steps,
+                                        "system/policy_lag_max",
+                                        lag_max as f64,
+                                    );
+                                }
+                                sink.record(
+                                    Timeline::EnvSteps,
+                                    env_steps,
+                                    "system/policy_version",
+                                    (now + 1) as f64,
+                                );
+                                report_workers(sink.as_mut(), env_steps, &mut per_worker);
+                                (since_publish, lag_sum, lag_max) = (0, 0, 0);
+                                out.borrow_mut().versions = now + 1;
+                                output.session(&*c).give(ParamsMsg {
+                                    version: now + 1,
+                                    params: Arc::new(learner.snapshot()),
+                                });
+                                c.downgrade(&(now + 1));
+                            }
+                            return;
+                        }
                         loop {
                             let (Some(c), Some(learner), Some(sink)) =
                                 (cap.as_mut(), learner.as_mut(), sink.as_mut())
@@ -455,6 +617,9 @@ pub fn build(
                                 match &b.batch {
                                     Ok(batch) => {
                                         env_steps += batch.len() as u64;
+                                        let w = per_worker.entry(b.worker).or_default();
+                                        (w.0, w.1) =
+                                            (w.0 + batch.len() as u64, w.1 + b.rollout_secs);
                                         if let Err(e) = learner.learn(batch, sink.as_mut()) {
                                             failure =
                                                 Some(format!("learner failed at version {v}: {e}"));
@@ -491,6 +656,7 @@ pub fn build(
                                 "system/policy_version",
                                 (v + 1) as f64,
                             );
+                            report_workers(sink.as_mut(), env_steps, &mut per_worker);
                             let mut o = out.borrow_mut();
                             o.versions = v + 1;
                             o.env_steps = env_steps;
@@ -520,4 +686,23 @@ pub fn build(
         params_out.broadcast().connect_loop(handle);
     });
     Ok(outcome)
+}
+
+/// Records `system/worker_<w>/sps` (env steps per second of rollout time) for every worker
+/// heard from since the last report, then resets the tallies.
+fn report_workers(
+    sink: &mut dyn MetricSink,
+    env_steps: u64,
+    per_worker: &mut BTreeMap<u32, (u64, f64)>,
+) {
+    for (w, (steps, secs)) in std::mem::take(per_worker) {
+        if secs > 0.0 {
+            sink.record(
+                Timeline::EnvSteps,
+                env_steps,
+                &format!("system/worker_{w}/sps"),
+                steps as f64 / secs,
+            );
+        }
+    }
 }

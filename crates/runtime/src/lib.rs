@@ -13,7 +13,7 @@
 pub mod actor_learner;
 pub mod cluster;
 
-pub use actor_learner::{Checkpoint, CheckpointSink, LoopOutcome, LoopPlan};
+pub use actor_learner::{Checkpoint, CheckpointSink, LoopOutcome, LoopPlan, Schedule};
 use mirrorflow_core::{AgentBuilder, EnvFactory, EnvSpec};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,9 @@ use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_core::metrics::{MemorySink, Record};
 use mirrorflow_core::{Env, EnvFactory, MetricSink, Timeline};
 use mirrorflow_env_classic::CartPole;
-use mirrorflow_runtime::{Checkpoint, CheckpointSink, LoopOutcome, LoopPlan, Placement, run_loop};
+use mirrorflow_runtime::{
+    Checkpoint, CheckpointSink, LoopOutcome, LoopPlan, Placement, Schedule, run_loop,
+};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -39,6 +41,7 @@ fn plan(versions: u64, lag: u64, every: u64) -> LoopPlan {
         seed: 7,
         lag,
         checkpoint_every: every,
+        schedule: Schedule::Sync,
     }
 }
 
@@ -73,7 +76,7 @@ fn run(
         .unwrap()
         .records
         .iter()
-        .filter(|r| r.name != "system/sps")
+        .filter(|r| !r.name.starts_with("system/"))
         .cloned()
         .collect();
     (out, recs)
@@ -133,5 +136,34 @@ fn resuming_from_a_checkpoint_is_bit_identical() {
         let mut bad = saved[1].1.clone();
         bad.truncate(bad.len() - 3);
         assert!(Checkpoint::decode(&bad).is_err());
+    }
+}
+
+#[test]
+fn async_schedule_bounds_the_policy_lag_and_learns() {
+    for lag in [1, 3] {
+        let mut p = plan(120, lag, 0);
+        p.schedule = Schedule::Async;
+        let (out, recs) = run(2, p, None, None);
+        assert!(out.error.is_none());
+        assert!(out.env_steps >= 120 * 4 * 4 * 32 * 2);
+        let max_lag = recs
+            .iter()
+            .filter(|r| r.name == "system/policy_lag_max")
+            .map(|r| r.value)
+            .fold(0.0, f64::max);
+        assert!(max_lag <= lag as f64, "lag {max_lag} > bound {lag}");
+        assert!(out.versions > 10);
+        let returns: Vec<f64> = recs
+            .iter()
+            .filter(|r| r.name == "charts/episodic_return")
+            .map(|r| r.value)
+            .collect();
+        let n = returns.len();
+        let (first, last) = (
+            returns[..20].iter().sum::<f64>() / 20.0,
+            returns[n - 20..].iter().sum::<f64>() / 20.0,
+        );
+        assert!(last > first * 1.5, "async did not learn: {first} -> {last}");
     }
 }
