@@ -43,8 +43,11 @@ pub struct MdviConfig {
     /// Error model.
     pub noise: Noise,
     /// Evaluate `‖q* − q^{π_k}‖∞` every this many iterations (and always at the end); ≥ 1.
-    /// Exact evaluation dominates the cost for large `S`.
+    /// Exact evaluation dominates the cost for large `S`. Entropy and KL metrics are recorded
+    /// on the same iterations.
     pub eval_every: u64,
+    /// Threads for the MD iteration (0 = every core). Results do not depend on it.
+    pub threads: usize,
 }
 
 impl Default for MdviConfig {
@@ -56,6 +59,7 @@ impl Default for MdviConfig {
             form: Form::Md,
             noise: Noise::None,
             eval_every: 1,
+            threads: 0,
         }
     }
 }

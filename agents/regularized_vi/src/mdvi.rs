@@ -26,7 +26,7 @@ use mirrorflow_core::{
     Array2, Error, MetricSink, ParamSnapshot, Planner, Rng, TabularMdp, Tensor, TensorData,
     Timeline,
 };
-use mirrorflow_math::softmax::{entropy, kl, log_softmax, lse};
+use mirrorflow_math::softmax::{entropy, kl, log_softmax, log_softmax_lse, lse};
 use std::sync::Arc;
 
 /// The MD-VI planner.
@@ -80,7 +80,10 @@ impl Mdvi {
 
     /// `q_k` (`S × A`); for the Munchausen form `q'_k − λ ln π_k`.
     pub fn q(&self) -> &[f64] {
-        &self.q
+        match self.cfg.form {
+            Form::Md => &self.state,
+            Form::Da | Form::Munchausen => &self.q,
+        }
     }
 
     /// `π_k` as probabilities.
@@ -213,6 +216,147 @@ impl Mdvi {
         }
     }
 
+    /// One MD iteration, split over threads by state (each value is computed by the same
+    /// operations whatever the split, so results do not depend on the thread count). The first
+    /// backup uses the soft-value identity `⟨π_k, q − λ(ln π_k − ln π_{k−1}) − τ ln π_k⟩ =
+    /// lse_{λ+τ}(q + λ ln π_{k−1})`, so it costs one exponential per entry. Returns
+    /// `‖q_k − q_{k−1}‖∞`.
+    fn md_iteration(&mut self) -> f64 {
+        let (s_n, a_n, gamma) = (
+            self.mdp.num_states(),
+            self.mdp.num_actions(),
+            self.mdp.gamma(),
+        );
+        let (lambda, tau) = (self.cfg.lambda, self.cfg.tau);
+        let temp = lambda + tau;
+        let threads = if self.cfg.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.cfg.threads
+        };
+        // small problems are not worth a thread
+        let threads = threads.min((s_n * a_n / 20_000).max(1));
+        let ranges = split(s_n, threads);
+        std::mem::swap(&mut self.log_pi, &mut self.log_pi_prev);
+        let mdp = &*self.mdp;
+        let (q, prev) = (&self.state, &self.log_pi_prev);
+        par2(
+            &ranges,
+            &mut self.log_pi,
+            a_n,
+            &mut self.v,
+            1,
+            |r, lp, v| {
+                let mut z = vec![0.0; a_n];
+                for (i, s) in r.enumerate() {
+                    let row = s * a_n..(s + 1) * a_n;
+                    for (zi, (qi, pi)) in z.iter_mut().zip(q[row.clone()].iter().zip(&prev[row])) {
+                        *zi = if lambda > 0.0 { qi + lambda * pi } else { *qi };
+                    }
+                    v[i] = log_softmax_lse(&z, temp, &mut lp[i * a_n..(i + 1) * a_n]);
+                }
+            },
+        );
+        // the single-pass change is |q_k − q_{k−1}| only for one noise-free backup
+        let exact_pass = self.cfg.m == 1 && matches!(self.cfg.noise, Noise::None);
+        let q_prev = (!exact_pass).then(|| self.state.clone());
+        let mut change = 0.0f64;
+        for inner in 0..self.cfg.m {
+            if inner > 0 {
+                // later backups of modified PI keep π_k fixed: the explicit regularized sum
+                for s in 0..s_n {
+                    let mut acc = 0.0;
+                    for k in s * a_n..(s + 1) * a_n {
+                        let lp = self.log_pi[k];
+                        let p = lp.exp();
+                        if p == 0.0 {
+                            continue;
+                        }
+                        let mut term = self.state[k];
+                        if lambda > 0.0 {
+                            term -= lambda * (lp - self.log_pi_prev[k]);
+                        }
+                        if tau > 0.0 {
+                            term -= tau * lp;
+                        }
+                        acc += p * term;
+                    }
+                    self.v[s] = acc;
+                }
+            }
+            let (v, r) = (&self.v, mdp.rewards());
+            let last = inner + 1 == self.cfg.m;
+            let changes: Vec<std::sync::atomic::AtomicU64> = ranges
+                .iter()
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect();
+            par2(&ranges, &mut self.state, a_n, &mut [], 0, |range, q, _| {
+                let first = range.start * a_n;
+                let mut ch = 0.0f64;
+                for (i, (qi, ri)) in q.iter_mut().zip(&r[first..]).enumerate() {
+                    let (ns, ps) = mdp.row(first + i);
+                    let mut acc = 0.0;
+                    for (&n, &p) in ns.iter().zip(ps) {
+                        acc += p * v[n as usize];
+                    }
+                    let new = ri + gamma * acc;
+                    ch = ch.max((new - *qi).abs());
+                    *qi = new;
+                }
+                if last {
+                    let slot = ranges
+                        .iter()
+                        .position(|x| x.start == range.start)
+                        .unwrap_or(0);
+                    changes[slot].store(ch.to_bits(), std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            if last {
+                change = changes
+                    .iter()
+                    .map(|c| f64::from_bits(c.load(std::sync::atomic::Ordering::Relaxed)))
+                    .fold(0.0, f64::max);
+            }
+        }
+        if let Noise::Gaussian { sigma } = self.cfg.noise
+            && sigma > 0.0
+        {
+            for x in &mut self.state {
+                *x += sigma * self.rng.normal();
+            }
+        }
+        match q_prev {
+            Some(prev) => sup_dist(&self.state, &prev),
+            None => change,
+        }
+    }
+
+    fn record_policy_stats(&mut self, metrics: &mut dyn MetricSink) {
+        let a_n = self.mdp.num_actions();
+        let s_n = self.mdp.num_states() as f64;
+        let (mut ent, mut kl_sum) = (0.0, 0.0);
+        let mut p = vec![0.0; a_n];
+        for (lp, lq) in self.log_pi.chunks(a_n).zip(self.log_pi_prev.chunks(a_n)) {
+            for (pi, l) in p.iter_mut().zip(lp) {
+                *pi = l.exp();
+            }
+            ent += entropy(&p);
+            kl_sum += kl(&p, lp, lq);
+        }
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "tabular/policy_entropy",
+            ent / s_n,
+        );
+        metrics.record(
+            Timeline::LearnerSteps,
+            self.k,
+            "tabular/kl_to_previous",
+            kl_sum / s_n,
+        );
+    }
+
     fn record_evaluation(&mut self, metrics: &mut dyn MetricSink) {
         let a_n = self.mdp.num_actions();
         let pi = self.policy();
@@ -265,45 +409,28 @@ impl Mdvi {
 impl Planner for Mdvi {
     fn iterate(&mut self, metrics: &mut dyn MetricSink) -> Result<(), Error> {
         self.k += 1;
-        let q_prev = self.q.clone();
-        self.greedy_step();
-        self.backup();
-        if self.q.iter().any(|x| !x.is_finite()) {
+        let change = if self.cfg.form == Form::Md {
+            self.md_iteration()
+        } else {
+            let q_prev = self.q.clone();
+            self.greedy_step();
+            self.backup();
+            sup_dist(&self.q, &q_prev)
+        };
+        if self.q().iter().any(|x| !x.is_finite()) {
             return Err(Error::Learner(format!(
                 "q-values became non-finite at iteration {}",
                 self.k
             )));
         }
-        let a_n = self.mdp.num_actions();
-        let s_n = self.mdp.num_states() as f64;
-        let (mut ent, mut kl_sum) = (0.0, 0.0);
-        let mut p = vec![0.0; a_n];
-        for (lp, lq) in self.log_pi.chunks(a_n).zip(self.log_pi_prev.chunks(a_n)) {
-            for (pi, l) in p.iter_mut().zip(lp) {
-                *pi = l.exp();
-            }
-            ent += entropy(&p);
-            kl_sum += kl(&p, lp, lq);
-        }
         metrics.record(
             Timeline::LearnerSteps,
             self.k,
             "tabular/q_change_inf",
-            sup_dist(&self.q, &q_prev),
-        );
-        metrics.record(
-            Timeline::LearnerSteps,
-            self.k,
-            "tabular/policy_entropy",
-            ent / s_n,
-        );
-        metrics.record(
-            Timeline::LearnerSteps,
-            self.k,
-            "tabular/kl_to_previous",
-            kl_sum / s_n,
+            change,
         );
         if self.k.is_multiple_of(self.cfg.eval_every) {
+            self.record_policy_stats(metrics);
             self.record_evaluation(metrics);
         }
         Ok(())
@@ -315,6 +442,7 @@ impl Planner for Mdvi {
 
     fn finish(&mut self, metrics: &mut dyn MetricSink) -> Result<(), Error> {
         if self.last_eval != Some(self.k) {
+            self.record_policy_stats(metrics);
             self.record_evaluation(metrics);
         }
         Ok(())
@@ -328,7 +456,7 @@ impl Planner for Mdvi {
                 Tensor {
                     name: "q".into(),
                     shape: shape.clone(),
-                    data: TensorData::F64(self.q.clone()),
+                    data: TensorData::F64(self.q().to_vec()),
                 },
                 Tensor {
                     name: "log_policy".into(),
@@ -347,7 +475,7 @@ impl Planner for Mdvi {
                 Array2 {
                     rows,
                     cols,
-                    data: self.q.clone(),
+                    data: self.q().to_vec(),
                 },
             ),
             (
@@ -360,6 +488,46 @@ impl Planner for Mdvi {
             ),
         ]
     }
+}
+
+/// Runs `f(range, a_rows, b_rows)` for every range of states, on scoped threads (the last range
+/// on this thread); `a` and `b` hold `wa` and `wb` values per state.
+fn par2(
+    ranges: &[std::ops::Range<usize>],
+    a: &mut [f64],
+    wa: usize,
+    b: &mut [f64],
+    wb: usize,
+    f: impl Fn(std::ops::Range<usize>, &mut [f64], &mut [f64]) + Sync,
+) {
+    let (mut a_rest, mut b_rest) = (a, b);
+    std::thread::scope(|sc| {
+        for (n, r) in ranges.iter().enumerate() {
+            let (ca, a2) = std::mem::take(&mut a_rest).split_at_mut(r.len() * wa);
+            let (cb, b2) = std::mem::take(&mut b_rest).split_at_mut(r.len() * wb);
+            (a_rest, b_rest) = (a2, b2);
+            let (r, f) = (r.clone(), &f);
+            if n + 1 == ranges.len() {
+                f(r, ca, cb);
+            } else {
+                sc.spawn(move || f(r, ca, cb));
+            }
+        }
+    });
+}
+
+/// `n` items in at most `parts` contiguous, non-empty ranges.
+fn split(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = parts.clamp(1, n.max(1));
+    let (base, extra) = (n / parts, n % parts);
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    for i in 0..parts {
+        let len = base + usize::from(i < extra);
+        out.push(start..start + len);
+        start += len;
+    }
+    out
 }
 
 #[cfg(test)]

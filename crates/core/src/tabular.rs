@@ -255,6 +255,13 @@ impl TabularMdp {
         self.next_state.len()
     }
 
+    /// Next states and probabilities of row `s * A + a`.
+    #[inline]
+    pub fn row(&self, row: usize) -> (&[u32], &[f64]) {
+        let (lo, hi) = (self.row_start[row], self.row_start[row + 1]);
+        (&self.next_state[lo..hi], &self.prob[lo..hi])
+    }
+
     /// Next states and probabilities of `(s, a)`.
     #[inline]
     pub fn transitions(&self, s: usize, a: usize) -> (&[u32], &[f64]) {
@@ -271,11 +278,18 @@ impl TabularMdp {
             self.num_states * self.num_actions,
             "output length"
         );
-        for (row, o) in out.iter_mut().enumerate() {
-            let (lo, hi) = (self.row_start[row], self.row_start[row + 1]);
+        self.expect_rows(v, 0, out);
+    }
+
+    /// `out[i] = Σ_s' P(s'|row) v(s')` for the rows `first_row .. first_row + out.len()` (a row
+    /// is `s * A + a`), so callers can split the work over threads.
+    #[inline]
+    pub fn expect_rows(&self, v: &[f64], first_row: usize, out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            let (ns, ps) = self.row(first_row + i);
             let mut acc = 0.0;
-            for k in lo..hi {
-                acc += self.prob[k] * v[self.next_state[k] as usize];
+            for (&n, &p) in ns.iter().zip(ps) {
+                acc += p * v[n as usize];
             }
             *o = acc;
         }

@@ -52,6 +52,22 @@ pub fn log_softmax(v: &[f64], tau: f64, out: &mut [f64]) {
     }
 }
 
+/// `out = logsm_τ(v)` and returns `lse_τ(v)`, in one pass over the exponentials (the soft-value
+/// identity makes `lse_τ(v) = Σ_a p_a (v_a − τ ln p_a)`, so a regularized backup needs nothing
+/// else). For `τ < 1e-12`: the argmax indicator in log form and the max.
+#[inline]
+pub fn log_softmax_lse(v: &[f64], tau: f64, out: &mut [f64]) -> f64 {
+    if tau < TAU_MIN {
+        log_softmax(v, tau, out);
+        return max(v);
+    }
+    let l = lse(v, tau);
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = (x - l) / tau;
+    }
+    l
+}
+
 /// `out = sm_τ(v)`, the softmax at temperature `τ` (one-hot argmax for `τ < 1e-12`).
 #[inline]
 pub fn softmax(v: &[f64], tau: f64, out: &mut [f64]) {
