@@ -230,10 +230,16 @@ pub fn form_mesh(spec: &ClusterSpec) -> Result<Vec<Option<TcpStream>>, RuntimeEr
     Ok(sockets)
 }
 
+/// How long a process that lost a peer keeps its own connections open before exiting. The
+/// process that really failed is then the first connection every survivor sees close, so each
+/// names the same culprit rather than a peer that merely exited in the cascade.
+const CASCADE_GRACE: Duration = Duration::from_millis(500);
+
 /// Turns timely's communication panics ("timely communication error: …" on the thread
 /// `timely:recv-J` / `timely:send-J`) into one clear message naming the failed peer and a
 /// distinct exit code, instead of a cascade of panics.
 pub fn install_peer_failure_hook(me: usize) {
+    static REPORTED: AtomicBool = AtomicBool::new(false);
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let msg = info
@@ -246,6 +252,9 @@ pub fn install_peer_failure_hook(me: usize) {
         let comm = thread.starts_with("timely:recv-") || thread.starts_with("timely:send-");
         if comm || msg.contains("timely communication error") || msg.contains("MergeQueue poisoned")
         {
+            if REPORTED.swap(true, Ordering::SeqCst) {
+                return; // the first report speaks for the whole process
+            }
             let peer = thread
                 .rsplit('-')
                 .next()
@@ -256,6 +265,7 @@ pub fn install_peer_failure_hook(me: usize) {
                 ),
                 None => eprintln!("error: a peer process failed (process {me}: {msg}); stopping"),
             }
+            std::thread::sleep(CASCADE_GRACE);
             std::process::exit(EXIT_PEER_FAILED);
         }
         default(info);
