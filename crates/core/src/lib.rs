@@ -27,6 +27,7 @@
 pub mod batch;
 pub mod codec;
 pub mod env;
+pub mod episodic;
 pub mod error;
 pub mod learner;
 pub mod metrics;

@@ -18,17 +18,10 @@ use mirrorflow_core::env::{check_action, check_obs_len};
 use mirrorflow_core::{Env, EnvError, EnvSpec, Rng, Space, StepInfo};
 use serde::{Deserialize, Serialize};
 
-/// Which loss sequence the rounds follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LossRegime {
-    /// I.i.d. Bernoulli losses.
-    Stochastic,
-    /// Deterministic, best action flipping in phases of length `2^j`.
-    Adversarial,
-    /// Adversarial first, then stochastic.
-    Corrupted,
-}
+pub use mirrorflow_core::episodic::{LayeredModel, LossRegime, LossSchedule};
+
+/// The built model (transitions in core, so learners can plan with it).
+pub type LayeredMdp = LayeredModel;
 
 /// Parameters of a layered MDP.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,16 +57,6 @@ impl Default for LayeredConfig {
     }
 }
 
-/// A built layered MDP.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LayeredMdp {
-    cfg: LayeredConfig,
-    layer_start: Vec<usize>,
-    /// Dense `P(s'|s, a)` over the next layer, flattened per `(s, a)`; empty in the last layer.
-    transition: Vec<Vec<f64>>,
-    best_action: Vec<usize>,
-}
-
 impl LayeredConfig {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), TabularError> {
@@ -101,11 +84,7 @@ impl LayeredConfig {
     /// Builds the MDP.
     pub fn build(&self) -> Result<LayeredMdp, TabularError> {
         self.validate()?;
-        let mut layer_start = vec![0];
-        for &n in &self.layer_sizes {
-            layer_start.push(layer_start.last().copied().unwrap_or(0) + n);
-        }
-        let num_states = *layer_start.last().unwrap_or(&0);
+        let num_states: usize = self.layer_sizes.iter().sum();
         let mut rng = Rng::seed_from(self.model_seed);
         let mut transition = Vec::with_capacity(num_states * self.num_actions);
         let mut best_action = Vec::with_capacity(num_states);
@@ -122,83 +101,19 @@ impl LayeredConfig {
                 best_action.push(rng.below(self.num_actions as u64) as usize);
             }
         }
-        Ok(LayeredMdp {
-            cfg: self.clone(),
-            layer_start,
-            transition,
+        let losses = LossSchedule {
+            regime: self.regime,
+            best: self.best_loss,
+            other: self.other_loss,
+            corrupted_rounds: self.corrupted_rounds,
             best_action,
-        })
-    }
-}
-
-impl LayeredMdp {
-    /// Number of states (all layers).
-    pub fn num_states(&self) -> usize {
-        *self.layer_start.last().unwrap_or(&0)
-    }
-
-    /// Actions per state.
-    pub fn num_actions(&self) -> usize {
-        self.cfg.num_actions
-    }
-
-    /// Number of layers `H`.
-    pub fn horizon(&self) -> usize {
-        self.cfg.layer_sizes.len()
-    }
-
-    /// States of layer `h`.
-    pub fn layer(&self, h: usize) -> std::ops::Range<usize> {
-        self.layer_start[h]..self.layer_start[h + 1]
-    }
-
-    /// `P(·|s, a)` over the states of the next layer (empty in the last layer).
-    pub fn transition(&self, s: usize, a: usize) -> &[f64] {
-        &self.transition[s * self.cfg.num_actions + a]
-    }
-
-    /// Layer of state `s`.
-    pub fn layer_of(&self, s: usize) -> usize {
-        self.layer_start.partition_point(|&start| start <= s) - 1
-    }
-
-    fn adversarial_at(&self, t: u64) -> bool {
-        match self.cfg.regime {
-            LossRegime::Stochastic => false,
-            LossRegime::Adversarial => true,
-            LossRegime::Corrupted => t < self.cfg.corrupted_rounds,
-        }
-    }
-
-    /// Expected losses `ℓ̄_t(s, a)` of round `t` (0-based), `S × A` row-major.
-    pub fn mean_losses(&self, t: u64, out: &mut [f64]) {
-        let a_n = self.cfg.num_actions;
-        let shift = if self.adversarial_at(t) {
-            (64 - (t + 1).leading_zeros() - 1) as usize
-        } else {
-            0
         };
-        for s in 0..self.num_states() {
-            let best = (self.best_action[s] + shift) % a_n;
-            for a in 0..a_n {
-                out[s * a_n + a] = if a == best {
-                    self.cfg.best_loss
-                } else {
-                    self.cfg.other_loss
-                };
-            }
-        }
-    }
-
-    /// Realized losses `ℓ_t(s, a)` of round `t`: Bernoulli draws in stochastic rounds, the means
-    /// themselves in adversarial ones.
-    pub fn draw_losses(&self, t: u64, rng: &mut Rng, out: &mut [f64]) {
-        self.mean_losses(t, out);
-        if !self.adversarial_at(t) {
-            for l in out.iter_mut() {
-                *l = if rng.bernoulli(*l) { 1.0 } else { 0.0 };
-            }
-        }
+        Ok(LayeredModel::new(
+            &self.layer_sizes,
+            self.num_actions,
+            transition,
+            losses,
+        )?)
     }
 }
 
