@@ -4,6 +4,7 @@
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig};
+use mirrorflow_agent_tsallis::{BobwConfig, BobwPo};
 use mirrorflow_core::{AgentBuilder, Env, EnvFactory, EnvSpec, Planner, Space, TabularMdp};
 use mirrorflow_env_classic as classic;
 use mirrorflow_env_tabular as tabular;
@@ -16,11 +17,7 @@ pub enum EnvKind {
     /// A finite MDP with a known model (usable by planners and as a sampled env).
     Model(Arc<TabularMdp>),
     /// A layered episodic MDP (for the policy-optimization learners).
-    #[allow(
-        dead_code,
-        reason = "read by the episodic learners of the tabular family"
-    )]
-    Layered(tabular::layered::LayeredMdp),
+    Layered(Arc<tabular::layered::LayeredMdp>),
     /// A simulator known only through `reset`/`step`.
     Simulator,
 }
@@ -216,7 +213,7 @@ pub fn envs() -> Vec<EnvEntry> {
                     params: r,
                     spec,
                     factory,
-                    kind: EnvKind::Layered(m),
+                    kind: EnvKind::Layered(Arc::new(m)),
                 })
             },
         },
@@ -308,18 +305,49 @@ pub struct AgentEntry {
     pub needs: &'static str,
     /// Default hyper-parameters.
     pub defaults: fn() -> toml::Table,
-    build: fn(&toml::Table, &ResolvedEnv, u64) -> Result<ResolvedAgent, ConfigError>,
+    build: fn(&toml::Table, &ResolvedEnv, u64, u64) -> Result<ResolvedAgent, ConfigError>,
 }
 
 /// Every registered agent.
 pub fn agents() -> Vec<AgentEntry> {
     vec![
         AgentEntry {
+            kind: "bobw_po",
+            summary: "best-of-both-worlds policy optimization (Tsallis / Shannon / log-barrier / hybrid FTRL per state), exact regret",
+            needs: "a layered episodic MDP (env id = \"layered\"); rounds = [run] iterations",
+            defaults: || to_table(&BobwConfig::default()),
+            build: |params, env, seed, rounds| {
+                let cfg: BobwConfig = parse_section(
+                    "[agent] (kind = \"bobw_po\")",
+                    toml::Value::Table(params.clone()),
+                )?;
+                cfg.validate()
+                    .map_err(|e| cfg_err(format!("[agent] (kind = \"bobw_po\") {e}")))?;
+                let EnvKind::Layered(model) = &env.kind else {
+                    return Err(cfg_err(format!(
+                        "[agent] kind = \"bobw_po\" needs a layered episodic MDP (env id = \"layered\"); `{}` is not one",
+                        env.id
+                    )));
+                };
+                let planner = BobwPo::new(cfg.clone(), model.clone(), rounds, seed)
+                    .map_err(|e| cfg_err(e.to_string()))?;
+                let mut resolved = toml::Table::new();
+                resolved.insert("kind".into(), toml::Value::String("bobw_po".into()));
+                resolved.extend(to_table(&cfg));
+                Ok(ResolvedAgent {
+                    kind_name: "bobw_po".into(),
+                    params: resolved,
+                    agent: AgentKind::Planner(Box::new(planner)),
+                    key_metric: "online/regret",
+                })
+            },
+        },
+        AgentEntry {
             kind: "a2c",
             summary: "linear softmax actor-critic (A2C with GAE) trained through the actor-learner runtime",
             needs: "a Discrete action space (CartPole-v1, MountainCar-v0, Acrobot-v1, tabular envs)",
             defaults: || to_table(&A2cConfig::default()),
-            build: |params, env, _seed| {
+            build: |params, env, _seed, _rounds| {
                 let cfg: A2cConfig = parse_section(
                     "[agent] (kind = \"a2c\")",
                     toml::Value::Table(params.clone()),
@@ -352,7 +380,7 @@ pub fn agents() -> Vec<AgentEntry> {
             summary: "exact KL/entropy-regularized value iteration MD-VI(λ, τ, m); λ = τ = 0 is VI",
             needs: "an env with a known model (garnet, gridworld, chain, riverswim, tabular-file)",
             defaults: || to_table(&MdviConfig::default()),
-            build: |params, env, seed| {
+            build: |params, env, seed, _rounds| {
                 let cfg: MdviConfig = parse_section(
                     "[agent] (kind = \"mdvi\")",
                     toml::Value::Table(params.clone()),
@@ -386,6 +414,7 @@ pub fn resolve_agent(
     table: &toml::Table,
     env: &ResolvedEnv,
     seed: u64,
+    rounds: u64,
 ) -> Result<ResolvedAgent, ConfigError> {
     let entries = agents();
     let kind = match table.get("kind") {
@@ -411,5 +440,5 @@ pub fn resolve_agent(
     };
     let mut params = table.clone();
     params.remove("kind");
-    (entry.build)(&params, env, seed)
+    (entry.build)(&params, env, seed, rounds)
 }

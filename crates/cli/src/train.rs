@@ -49,7 +49,12 @@ pub fn prepare(config: &Path, sets: &[String], seed: Option<u64>) -> Result<Plan
     }
     file.runtime.validate()?;
     let env = resolve_env(&file.env)?;
-    let agent = resolve_agent(&file.agent, &env, SeedStream::new(file.seed).learner())?;
+    let agent = resolve_agent(
+        &file.agent,
+        &env,
+        SeedStream::new(file.seed).learner(),
+        file.run.iterations,
+    )?;
     Ok(Plan { file, env, agent })
 }
 
