@@ -26,6 +26,12 @@ pub enum Noise {
         /// Standard deviation σ ≥ 0.
         sigma: f64,
     },
+    /// Sampled backups (spec §2.4 (b)): `P v` at `(s, a)` is replaced by the mean of `v` over
+    /// `n` next states drawn from `P(·|s, a)` — zero-mean, non-Gaussian errors.
+    Sampled {
+        /// Next-state samples per `(s, a)` and backup, ≥ 1.
+        n: u32,
+    },
 }
 
 /// Hyper-parameters of MD-VI(λ, τ, m).
@@ -85,6 +91,14 @@ fn err(field: &'static str, value: impl ToString, expected: &str) -> ConfigError
 }
 
 impl MdviConfig {
+    fn noise_name(&self) -> &'static str {
+        match self.noise {
+            Noise::None => "none",
+            Noise::Gaussian { .. } => "gaussian",
+            Noise::Sampled { .. } => "sampled",
+        }
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
@@ -112,6 +126,9 @@ impl MdviConfig {
         {
             return Err(err("noise.sigma", sigma, "must be >= 0 and finite"));
         }
+        if let Noise::Sampled { n: 0 } = self.noise {
+            return Err(err("noise.n", 0, "must be >= 1 next-state samples"));
+        }
         if self.form != Form::Md {
             if self.m != 1 {
                 return Err(err(
@@ -123,7 +140,7 @@ impl MdviConfig {
             if self.noise != Noise::None {
                 return Err(err(
                     "noise",
-                    "gaussian",
+                    self.noise_name(),
                     "the error model is available with form = \"md\" only",
                 ));
             }
