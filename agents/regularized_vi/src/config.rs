@@ -1,5 +1,6 @@
 //! Configuration of the regularized-VI planners.
 
+pub use mirrorflow_math::policy_head::PolicyHead;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -54,6 +55,9 @@ pub struct MdviConfig {
     pub eval_every: u64,
     /// Threads for the MD iteration (0 = every core). Results do not depend on it.
     pub threads: usize,
+    /// Regularized greedy policy: `softmax` (Shannon; KL and entropy), `sparsemax` or
+    /// `{ tsallis = { q = 1.5 } }` (Tsallis entropy, sparse policies; needs λ = 0, τ > 0).
+    pub policy: PolicyHead,
 }
 
 impl Default for MdviConfig {
@@ -66,6 +70,7 @@ impl Default for MdviConfig {
             noise: Noise::None,
             eval_every: 1,
             threads: 0,
+            policy: PolicyHead::Softmax,
         }
     }
 }
@@ -125,6 +130,20 @@ impl MdviConfig {
             && !(sigma >= 0.0 && sigma.is_finite())
         {
             return Err(err("noise.sigma", sigma, "must be >= 0 and finite"));
+        }
+        if self.policy != PolicyHead::Softmax {
+            if self.lambda != 0.0 || self.tau <= 0.0 || self.form != Form::Md {
+                return Err(err(
+                    "policy",
+                    format!("{:?}", self.policy).to_lowercase(),
+                    "Tsallis policies need lambda = 0, tau > 0 and form = \"md\" (the Tsallis-KL analogue is not implemented)",
+                ));
+            }
+            if let PolicyHead::Tsallis { q } = self.policy
+                && !(q > 1.0 && q <= 2.0)
+            {
+                return Err(err("policy.tsallis.q", q, "must be in (1, 2]"));
+            }
         }
         if let Noise::Sampled { n: 0 } = self.noise {
             return Err(err("noise.n", 0, "must be >= 1 next-state samples"));

@@ -26,7 +26,7 @@ use mirrorflow_core::{
     Array2, Error, MetricSink, ParamSnapshot, Planner, Rng, TabularMdp, Tensor, TensorData,
     Timeline,
 };
-use mirrorflow_math::softmax::{entropy, kl, log_softmax, log_softmax_lse, lse};
+use mirrorflow_math::softmax::{entropy, kl, log_softmax, lse};
 use std::sync::Arc;
 
 /// The MD-VI planner.
@@ -239,7 +239,7 @@ impl Mdvi {
         let ranges = split(s_n, threads);
         std::mem::swap(&mut self.log_pi, &mut self.log_pi_prev);
         let mdp = &*self.mdp;
-        let (q, prev) = (&self.state, &self.log_pi_prev);
+        let (q, prev, head) = (&self.state, &self.log_pi_prev, self.cfg.policy);
         par2(
             &ranges,
             &mut self.log_pi,
@@ -253,7 +253,7 @@ impl Mdvi {
                     for (zi, (qi, pi)) in z.iter_mut().zip(q[row.clone()].iter().zip(&prev[row])) {
                         *zi = if lambda > 0.0 { qi + lambda * pi } else { *qi };
                     }
-                    v[i] = log_softmax_lse(&z, temp, &mut lp[i * a_n..(i + 1) * a_n]);
+                    v[i] = head.apply(&z, temp, &mut lp[i * a_n..(i + 1) * a_n]);
                 }
             },
         );
@@ -818,6 +818,48 @@ mod tests {
         };
         let (vi, md) = (final_err(0.0), final_err(10.0));
         assert!(md < vi, "MD-VI {md} vs VI {vi} with sampled backups");
+    }
+
+    #[test]
+    fn sparse_soft_vi_has_exact_zeros_and_tends_to_vi() {
+        use mirrorflow_math::policy_head::PolicyHead;
+        let mdp = Arc::new(GarnetConfig::default().build().unwrap());
+        let run = |policy: PolicyHead, tau: f64| {
+            let c = MdviConfig {
+                lambda: 0.0,
+                tau,
+                policy,
+                eval_every: 1000,
+                ..Default::default()
+            };
+            let mut p = Mdvi::new(c, mdp.clone(), 0).unwrap();
+            let mut sink = MemorySink::default();
+            for _ in 0..300 {
+                p.iterate(&mut sink).unwrap();
+            }
+            p.finish(&mut sink).unwrap();
+            (p.policy(), sink.last("tabular/q_error_inf").unwrap())
+        };
+        let (pi, _) = run(PolicyHead::Sparsemax, 0.5);
+        assert!(
+            pi.contains(&0.0),
+            "sparsemax policies have exact zeros"
+        );
+        assert!(
+            pi.chunks(4)
+                .all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12)
+        );
+        let (_, err) = run(PolicyHead::Sparsemax, 1e-9);
+        assert!(err < 1e-6, "τ → 0 is value iteration: {err}");
+        let (_, e15) = run(PolicyHead::Tsallis { q: 1.5 }, 0.05);
+        assert!(e15.is_finite());
+        let bad = MdviConfig {
+            lambda: 1.0,
+            tau: 0.1,
+            policy: PolicyHead::Sparsemax,
+            ..Default::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "policy");
     }
 
     #[test]

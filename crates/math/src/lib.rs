@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod linalg;
+pub mod policy_head;
 pub mod simplex;
 pub mod softmax;
 pub mod sparsemax;
