@@ -841,10 +841,7 @@ mod tests {
             (p.policy(), sink.last("tabular/q_error_inf").unwrap())
         };
         let (pi, _) = run(PolicyHead::Sparsemax, 0.5);
-        assert!(
-            pi.contains(&0.0),
-            "sparsemax policies have exact zeros"
-        );
+        assert!(pi.contains(&0.0), "sparsemax policies have exact zeros");
         assert!(
             pi.chunks(4)
                 .all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12)
