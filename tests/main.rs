@@ -18,3 +18,4 @@ mod common;
 mod gym_conformance;
 mod layering;
 mod netns;
+mod telemetry;

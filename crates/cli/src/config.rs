@@ -44,6 +44,52 @@ pub struct ExperimentFile {
     /// How rollouts are sharded and scheduled (rollout agents).
     #[serde(default)]
     pub runtime: RuntimeSection,
+    /// Where metrics go besides the always-on files.
+    #[serde(default)]
+    pub telemetry: TelemetrySection,
+}
+
+/// `[telemetry]`: the rerun dashboard. `metrics.jsonl` and `summary.json` are always written.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetrySection {
+    /// Rerun modes, several at once allowed: `"off"`, `"file"` (RUN_DIR/telemetry.rrd),
+    /// `"connect"` (a viewer at rerun+http://127.0.0.1:9876/proxy), `"connect=ADDR"`,
+    /// `"spawn"` (start a viewer). `--rerun MODE` (repeatable) replaces this list.
+    pub rerun: Vec<String>,
+    /// At most this many points per second per metric reach rerun (faster series are averaged).
+    pub max_points_per_sec: f64,
+}
+
+impl Default for TelemetrySection {
+    fn default() -> Self {
+        Self {
+            rerun: vec!["file".to_string()],
+            max_points_per_sec: 50.0,
+        }
+    }
+}
+
+impl TelemetrySection {
+    /// Checks the modes and the rate.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for m in &self.rerun {
+            let ok = matches!(m.as_str(), "off" | "file" | "connect" | "spawn")
+                || m.starts_with("connect=");
+            if !ok {
+                return Err(cfg_err(format!(
+                    "[telemetry] rerun mode {m:?}: expected \"off\", \"file\", \"connect\", \"connect=rerun+http://HOST:PORT/proxy\" or \"spawn\""
+                )));
+            }
+        }
+        if self.max_points_per_sec.is_nan() || self.max_points_per_sec <= 0.0 {
+            return Err(cfg_err(format!(
+                "[telemetry] max_points_per_sec = {}: must be > 0",
+                self.max_points_per_sec
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn default_name() -> String {

@@ -72,6 +72,10 @@ enum Command {
         /// Worker threads in this process (overrides `runtime.workers`).
         #[arg(long)]
         workers: Option<usize>,
+        /// Rerun dashboard: off, file, connect, connect=ADDR, spawn (repeatable; replaces
+        /// `[telemetry] rerun`).
+        #[arg(long = "rerun", value_name = "MODE")]
+        rerun: Vec<String>,
         #[command(flatten)]
         cluster: ClusterFlags,
     },
@@ -129,10 +133,15 @@ fn main() -> ExitCode {
             seed,
             run_dir,
             workers,
+            rerun,
             cluster,
         } => {
             if let Some(w) = workers {
                 sets.push(format!("runtime.workers={w}"));
+            }
+            if !rerun.is_empty() {
+                let list: Vec<String> = rerun.iter().map(|m| format!("{m:?}")).collect();
+                sets.push(format!("telemetry.rerun=[{}]", list.join(", ")));
             }
             let cluster = train::ClusterArgs {
                 processes: cluster.processes,

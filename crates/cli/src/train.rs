@@ -48,6 +48,7 @@ pub fn prepare(config: &Path, sets: &[String], seed: Option<u64>) -> Result<Plan
         return Err(cfg_err("[run] iterations = 0: must be at least 1"));
     }
     file.runtime.validate()?;
+    file.telemetry.validate()?;
     let env = resolve_env(&file.env)?;
     let agent = resolve_agent(
         &file.agent,
@@ -346,6 +347,7 @@ fn execute(
     install_ctrlc(stop.clone());
     dir.write("config.toml", resolved_toml(&plan).as_bytes())?;
     eprintln!("run directory: {}", dir.path().display());
+    let resolved = resolved_toml(&plan);
     let Plan { file, env, agent } = plan;
     let summary = Shared::new(SummarySink::default());
     let mut sinks = Fanout::new();
@@ -360,6 +362,9 @@ fn execute(
         None => JsonlSink::create(dir.path())?,
     };
     sinks.push(Box::new(jsonl));
+    if let Some(r) = rerun_sink(&file, dir.path(), &resolved, resume.is_some()) {
+        sinks.push(r);
+    }
     sinks.push(Box::new(summary.clone()));
     let (timeline, total) = match &agent.agent {
         AgentKind::Planner(_) => (Timeline::LearnerSteps, file.run.iterations),
@@ -456,6 +461,62 @@ fn execute(
                 eprintln!("done: {} = {v:.6e}", agent.key_metric);
             }
             Ok(exit::OK)
+        }
+    }
+}
+
+/// The rerun sink for `[telemetry] rerun` (none for `off`). A failure to open it is reported
+/// and the run goes on with its files.
+fn rerun_sink(
+    file: &ExperimentFile,
+    dir: &Path,
+    resolved: &str,
+    resumed: bool,
+) -> Option<Box<dyn MetricSink + Send>> {
+    use mirrorflow_telemetry::rerun_sink::{DEFAULT_CONNECT, RerunSink, RerunTarget};
+    let modes: Vec<&str> = file
+        .telemetry
+        .rerun
+        .iter()
+        .map(String::as_str)
+        .filter(|m| *m != "off")
+        .collect();
+    if modes.is_empty() {
+        return None;
+    }
+    let rrd = {
+        let mut p = dir.join("telemetry.rrd");
+        let mut k = 1;
+        while resumed && p.exists() {
+            p = dir.join(format!("telemetry.{k}.rrd"));
+            k += 1;
+        }
+        p
+    };
+    let targets: Vec<RerunTarget> = modes
+        .iter()
+        .map(|m| match *m {
+            "file" => RerunTarget::File(rrd.clone()),
+            "spawn" => RerunTarget::Spawn,
+            "connect" => RerunTarget::Connect(DEFAULT_CONNECT.to_string()),
+            other => RerunTarget::Connect(other.trim_start_matches("connect=").to_string()),
+        })
+        .collect();
+    let recording_id = format!("{:016x}", {
+        let h = Sha256::digest(resolved.as_bytes());
+        u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+    });
+    match RerunSink::new(
+        &targets,
+        "mirrorflow",
+        &recording_id,
+        resolved,
+        file.telemetry.max_points_per_sec,
+    ) {
+        Ok(s) => Some(Box::new(s)),
+        Err(e) => {
+            eprintln!("warning: {e}; continuing without the rerun dashboard");
+            None
         }
     }
 }

@@ -17,6 +17,8 @@
 pub mod jsonl;
 pub mod npy;
 pub mod progress;
+#[cfg(feature = "rerun")]
+pub mod rerun_sink;
 pub mod run_dir;
 pub mod summary;
 
