@@ -97,37 +97,23 @@ impl Mdvi {
         self.q_star.get_or_insert_with(|| optimal_q(mdp))
     }
 
+    /// Greedy step of the DA and Munchausen forms (the MD form runs in `md_iteration`).
     fn greedy_step(&mut self) {
         let a_n = self.mdp.num_actions();
         let (lambda, tau) = (self.cfg.lambda, self.cfg.tau);
+        let temp = match self.cfg.form {
+            Form::Da if tau > 0.0 => tau,
+            Form::Da => lambda,
+            Form::Md | Form::Munchausen => lambda + tau,
+        };
         std::mem::swap(&mut self.log_pi, &mut self.log_pi_prev);
-        let mut z = vec![0.0; a_n];
         for s in 0..self.mdp.num_states() {
             let row = s * a_n..(s + 1) * a_n;
-            let temp = match self.cfg.form {
-                Form::Md => {
-                    for (zi, (qi, lp)) in z.iter_mut().zip(
-                        self.state[row.clone()]
-                            .iter()
-                            .zip(&self.log_pi_prev[row.clone()]),
-                    ) {
-                        *zi = if lambda > 0.0 { qi + lambda * lp } else { *qi };
-                    }
-                    lambda + tau
-                }
-                Form::Munchausen => {
-                    z.copy_from_slice(&self.state[row.clone()]);
-                    lambda + tau
-                }
-                Form::Da => {
-                    z.copy_from_slice(&self.state[row.clone()]);
-                    if tau > 0.0 { tau } else { lambda }
-                }
-            };
-            log_softmax(&z, temp, &mut self.log_pi[row]);
+            log_softmax(&self.state[row.clone()], temp, &mut self.log_pi[row]);
         }
     }
 
+    /// Backup of the DA and Munchausen forms.
     fn backup(&mut self) {
         let (s_n, a_n, gamma) = (
             self.mdp.num_states(),
@@ -137,41 +123,8 @@ impl Mdvi {
         let (lambda, tau) = (self.cfg.lambda, self.cfg.tau);
         let r = self.mdp.rewards();
         match self.cfg.form {
-            Form::Md => {
-                for _ in 0..self.cfg.m {
-                    for s in 0..s_n {
-                        let mut acc = 0.0;
-                        for k in s * a_n..(s + 1) * a_n {
-                            let lp = self.log_pi[k];
-                            let p = lp.exp();
-                            if p == 0.0 {
-                                continue;
-                            }
-                            let mut term = self.state[k];
-                            if lambda > 0.0 {
-                                term -= lambda * (lp - self.log_pi_prev[k]);
-                            }
-                            if tau > 0.0 {
-                                term -= tau * lp;
-                            }
-                            acc += p * term;
-                        }
-                        self.v[s] = acc;
-                    }
-                    self.mdp.expect(&self.v, &mut self.pv);
-                    for k in 0..s_n * a_n {
-                        self.state[k] = r[k] + gamma * self.pv[k];
-                    }
-                }
-                if let Noise::Gaussian { sigma } = self.cfg.noise
-                    && sigma > 0.0
-                {
-                    for x in &mut self.state {
-                        *x += sigma * self.rng.normal();
-                    }
-                }
-                self.q.copy_from_slice(&self.state);
-            }
+            // the MD form runs in `md_iteration`
+            Form::Md => {}
             Form::Munchausen => {
                 let tm = lambda + tau;
                 for s in 0..s_n {
