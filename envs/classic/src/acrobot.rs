@@ -2,7 +2,7 @@
 //! two-link chain above the bar by torquing the middle joint. −1 per step, 0 on the terminating
 //! step; one step is an RK4 integration over `dt = 0.2`; truncated at 500 steps.
 
-use crate::{Episode, PhysicalState, state_len_error};
+use crate::Episode;
 use mirrorflow_core::env::{check_action, check_obs_len};
 use mirrorflow_core::{Env, EnvError, EnvSpec, Rng, Space, StepInfo};
 use serde::{Deserialize, Serialize};
@@ -178,31 +178,7 @@ impl Env for Acrobot {
             .finish(if terminated { 0.0 } else { -1.0 }, terminated))
     }
 
-    fn save_state(&self) -> Option<Vec<u8>> {
-        Some(crate::save(&self.state, &self.rng, &self.episode))
-    }
-
-    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
-        crate::load(
-            &self.spec,
-            bytes,
-            &mut self.state,
-            &mut self.rng,
-            &mut self.episode,
-        )
-    }
+    crate::checkpoint_methods!();
 }
 
-impl PhysicalState for Acrobot {
-    fn physical_state(&self) -> Vec<f64> {
-        self.state.to_vec()
-    }
-
-    fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state
-            .try_into()
-            .map_err(|_| state_len_error(&self.spec, 4, state.len()))?;
-        self.episode.begin();
-        Ok(())
-    }
-}
+crate::physical_state!(Acrobot, 4);

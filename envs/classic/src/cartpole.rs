@@ -3,7 +3,7 @@
 //! Euler integration with `dt = 0.02`; terminates when `|x| > 2.4` or `|θ| > 12°`; +1 reward per
 //! step including the terminating one; truncated at 500 steps.
 
-use crate::{Episode, PhysicalState, state_len_error};
+use crate::Episode;
 use mirrorflow_core::env::{check_action, check_obs_len};
 use mirrorflow_core::{Env, EnvError, EnvSpec, Rng, Space, StepInfo};
 use serde::{Deserialize, Serialize};
@@ -142,31 +142,7 @@ impl Env for CartPole {
         Ok(self.episode.finish(reward, terminated))
     }
 
-    fn save_state(&self) -> Option<Vec<u8>> {
-        Some(crate::save(&self.state, &self.rng, &self.episode))
-    }
-
-    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
-        crate::load(
-            &self.spec,
-            bytes,
-            &mut self.state,
-            &mut self.rng,
-            &mut self.episode,
-        )
-    }
+    crate::checkpoint_methods!();
 }
 
-impl PhysicalState for CartPole {
-    fn physical_state(&self) -> Vec<f64> {
-        self.state.to_vec()
-    }
-
-    fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state
-            .try_into()
-            .map_err(|_| state_len_error(&self.spec, 4, state.len()))?;
-        self.episode.begin();
-        Ok(())
-    }
-}
+crate::physical_state!(CartPole, 4);

@@ -37,6 +37,47 @@ pub trait PhysicalState {
     fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError>;
 }
 
+/// `save_state` / `load_state` for an env with fields `state`, `rng`, `episode` and `spec`
+/// (used inside each `impl Env`).
+macro_rules! checkpoint_methods {
+    () => {
+        fn save_state(&self) -> Option<Vec<u8>> {
+            Some(crate::save(&self.state, &self.rng, &self.episode))
+        }
+
+        fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+            crate::load(
+                &self.spec,
+                bytes,
+                &mut self.state,
+                &mut self.rng,
+                &mut self.episode,
+            )
+        }
+    };
+}
+pub(crate) use checkpoint_methods;
+
+/// [`PhysicalState`] for an env whose physical state is the array field `state` of length `$n`.
+macro_rules! physical_state {
+    ($ty:ty, $n:expr) => {
+        impl crate::PhysicalState for $ty {
+            fn physical_state(&self) -> Vec<f64> {
+                self.state.to_vec()
+            }
+
+            fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
+                self.state = state
+                    .try_into()
+                    .map_err(|_| crate::state_len_error(&self.spec, $n, state.len()))?;
+                self.episode.begin();
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use physical_state;
+
 /// Episode bookkeeping shared by the envs: step counter, time limit, reset discipline.
 #[derive(Clone, Debug)]
 pub(crate) struct Episode {

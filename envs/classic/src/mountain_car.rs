@@ -2,7 +2,7 @@
 //! the right hill. −1 per step; terminates at `position ≥ 0.5` (and `velocity ≥ goal_velocity`);
 //! truncated at 200 steps.
 
-use crate::{Episode, PhysicalState, state_len_error};
+use crate::Episode;
 use mirrorflow_core::env::{check_action, check_obs_len};
 use mirrorflow_core::{Env, EnvError, EnvSpec, Rng, Space, StepInfo};
 use serde::{Deserialize, Serialize};
@@ -110,31 +110,7 @@ impl Env for MountainCar {
         Ok(self.episode.finish(-1.0, terminated))
     }
 
-    fn save_state(&self) -> Option<Vec<u8>> {
-        Some(crate::save(&self.state, &self.rng, &self.episode))
-    }
-
-    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
-        crate::load(
-            &self.spec,
-            bytes,
-            &mut self.state,
-            &mut self.rng,
-            &mut self.episode,
-        )
-    }
+    crate::checkpoint_methods!();
 }
 
-impl PhysicalState for MountainCar {
-    fn physical_state(&self) -> Vec<f64> {
-        self.state.to_vec()
-    }
-
-    fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state
-            .try_into()
-            .map_err(|_| state_len_error(&self.spec, 2, state.len()))?;
-        self.episode.begin();
-        Ok(())
-    }
-}
+crate::physical_state!(MountainCar, 2);

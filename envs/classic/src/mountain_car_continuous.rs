@@ -6,7 +6,7 @@
 //! float32; the same roundings are applied here.
 
 use crate::mountain_car::{MAX_POSITION, MAX_SPEED, MIN_POSITION};
-use crate::{Episode, PhysicalState, check_continuous, state_len_error};
+use crate::{Episode, check_continuous};
 use mirrorflow_core::env::check_obs_len;
 use mirrorflow_core::{Env, EnvError, EnvSpec, Rng, Space, StepInfo};
 use serde::{Deserialize, Serialize};
@@ -113,31 +113,7 @@ impl Env for MountainCarContinuous {
         Ok(self.episode.finish(reward, terminated))
     }
 
-    fn save_state(&self) -> Option<Vec<u8>> {
-        Some(crate::save(&self.state, &self.rng, &self.episode))
-    }
-
-    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
-        crate::load(
-            &self.spec,
-            bytes,
-            &mut self.state,
-            &mut self.rng,
-            &mut self.episode,
-        )
-    }
+    crate::checkpoint_methods!();
 }
 
-impl PhysicalState for MountainCarContinuous {
-    fn physical_state(&self) -> Vec<f64> {
-        self.state.to_vec()
-    }
-
-    fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state
-            .try_into()
-            .map_err(|_| state_len_error(&self.spec, 2, state.len()))?;
-        self.episode.begin();
-        Ok(())
-    }
-}
+crate::physical_state!(MountainCarContinuous, 2);

@@ -5,7 +5,7 @@
 //! The torque is float32 in gymnasium (`np.clip` of the float32 action) and, under numpy 2's
 //! promotion rules, `3 u` and `0.001 u²` are computed in float32; the same is done here.
 
-use crate::{Episode, PhysicalState, check_continuous, state_len_error};
+use crate::{Episode, check_continuous};
 use mirrorflow_core::env::check_obs_len;
 use mirrorflow_core::{Env, EnvError, EnvSpec, Rng, Space, StepInfo};
 use serde::{Deserialize, Serialize};
@@ -121,34 +121,10 @@ impl Env for Pendulum {
         Ok(self.episode.finish(-costs, false))
     }
 
-    fn save_state(&self) -> Option<Vec<u8>> {
-        Some(crate::save(&self.state, &self.rng, &self.episode))
-    }
-
-    fn load_state(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
-        crate::load(
-            &self.spec,
-            bytes,
-            &mut self.state,
-            &mut self.rng,
-            &mut self.episode,
-        )
-    }
+    crate::checkpoint_methods!();
 }
 
-impl PhysicalState for Pendulum {
-    fn physical_state(&self) -> Vec<f64> {
-        self.state.to_vec()
-    }
-
-    fn set_physical_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
-        self.state = state
-            .try_into()
-            .map_err(|_| state_len_error(&self.spec, 2, state.len()))?;
-        self.episode.begin();
-        Ok(())
-    }
-}
+crate::physical_state!(Pendulum, 2);
 
 #[cfg(test)]
 mod tests {
