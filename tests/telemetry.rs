@@ -18,6 +18,11 @@ fn rerun_cli() -> PathBuf {
 
 /// Rows of scalar data per entity, from `rerun rrd print`.
 fn scalar_rows(rrd: &Path, entity: &str) -> u64 {
+    rows(rrd, entity, "Scalars:scalars")
+}
+
+/// Rows of entity `entity` that hold `component` (e.g. `Tensor:data`), from `rerun rrd print`.
+fn rows(rrd: &Path, entity: &str, component: &str) -> u64 {
     let out = Command::new(rerun_cli())
         .args(["rrd", "print", "--entity", entity])
         .arg(rrd)
@@ -30,7 +35,7 @@ fn scalar_rows(rrd: &Path, entity: &str) -> u64 {
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.starts_with("Chunk") && l.contains("Scalars:scalars"))
+        .filter(|l| l.starts_with("Chunk") && l.contains(component))
         .filter_map(|l| {
             l.split_whitespace()
                 .nth(2)
@@ -68,6 +73,9 @@ fn recordings_verify_and_hold_every_metric() {
     );
     assert_eq!(scalar_rows(&rrd, "/tabular/q_error_inf"), 300);
     assert_eq!(scalar_rows(&rrd, "/tabular/q_change_inf"), 300);
+    // the policy heatmap and the value bars, every 6th of the 300 iterations
+    assert_eq!(rows(&rrd, "/tabular/policy", "Tensor:data"), 50);
+    assert_eq!(rows(&rrd, "/tabular/values", "BarChart:values"), 50);
     let all = Command::new(rerun_cli())
         .args(["rrd", "print"])
         .arg(&rrd)
@@ -103,6 +111,51 @@ fn high_rate_series_are_aggregated() {
     assert!(
         rows >= 1 && rows < episodes,
         "{rows} points for {episodes} episodes"
+    );
+}
+
+#[test]
+fn classic_control_runs_send_env_frames() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("run");
+    let out = mirrorflow(&[
+        "train",
+        "experiments/runtime/determinism.toml",
+        "--run-dir",
+        dir.to_str().unwrap(),
+        "--set",
+        "telemetry.frames_every=20",
+        "--set",
+        "telemetry.frames_min_gap_secs=0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rrd = dir.join("telemetry.rrd");
+    let frames = rows(&rrd, "/frames", "EncodedImage:blob");
+    let episodes = std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .matches("charts/episodic_return")
+        .count() as u64;
+    // env 0 of the 16 films one episode in 20, every 2nd step (at most 250 frames each)
+    assert!(frames >= 10, "{frames} frames");
+    assert!(frames <= 250 * (episodes / 16 / 20 + 2), "{frames} frames");
+    // the same transitions as without frames
+    let plain = t.path().join("plain");
+    let out = mirrorflow(&[
+        "train",
+        "experiments/runtime/determinism.toml",
+        "--run-dir",
+        plain.to_str().unwrap(),
+        "--set",
+        "telemetry.frames_every=0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json(&dir.join("summary.json"))["final_params_sha256"],
+        json(&plain.join("summary.json"))["final_params_sha256"]
+    );
+    assert_eq!(
+        rows(&plain.join("telemetry.rrd"), "/frames", "EncodedImage:blob"),
+        0
     );
 }
 

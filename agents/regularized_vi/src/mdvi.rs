@@ -436,6 +436,7 @@ impl Planner for Mdvi {
 
     fn artifacts(&self) -> Vec<(String, Array2)> {
         let (rows, cols) = (self.mdp.num_states(), self.mdp.num_actions());
+        let policy = self.policy();
         vec![
             (
                 "q".into(),
@@ -450,7 +451,19 @@ impl Planner for Mdvi {
                 Array2 {
                     rows,
                     cols,
-                    data: self.policy(),
+                    data: policy.clone(),
+                },
+            ),
+            (
+                "values".into(),
+                Array2 {
+                    rows,
+                    cols: 1,
+                    data: policy
+                        .chunks_exact(cols)
+                        .zip(self.q().chunks_exact(cols))
+                        .map(|(p, q)| p.iter().zip(q).map(|(p, q)| p * q).sum())
+                        .collect(),
                 },
             ),
         ]

@@ -59,6 +59,11 @@ pub struct TelemetrySection {
     pub rerun: Vec<String>,
     /// At most this many points per second per metric reach rerun (faster series are averaged).
     pub max_points_per_sec: f64,
+    /// Rerun gets the frames of one episode in this many (every 2nd step, env 0 of shard 0;
+    /// envs that render only). 0 = no frames.
+    pub frames_every: u32,
+    /// At least this many seconds between two filmed episodes, so long runs stay light.
+    pub frames_min_gap_secs: f64,
 }
 
 impl Default for TelemetrySection {
@@ -66,6 +71,8 @@ impl Default for TelemetrySection {
         Self {
             rerun: vec!["file".to_string()],
             max_points_per_sec: 50.0,
+            frames_every: 50,
+            frames_min_gap_secs: 20.0,
         }
     }
 }
@@ -81,6 +88,12 @@ impl TelemetrySection {
                     "[telemetry] rerun mode {m:?}: expected \"off\", \"file\", \"connect\", \"connect=rerun+http://HOST:PORT/proxy\" or \"spawn\""
                 )));
             }
+        }
+        if self.frames_min_gap_secs.is_nan() || self.frames_min_gap_secs < 0.0 {
+            return Err(cfg_err(format!(
+                "[telemetry] frames_min_gap_secs = {}: must be >= 0",
+                self.frames_min_gap_secs
+            )));
         }
         if self.max_points_per_sec.is_nan() || self.max_points_per_sec <= 0.0 {
             return Err(cfg_err(format!(

@@ -2,15 +2,16 @@
 
 use crate::checkpoints::{self, FileCheckpoints};
 use crate::config::{ConfigError, ExperimentFile, Schedule, cfg_err, load};
-use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
+use crate::registry::{AgentKind, EnvKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
 use anyhow::Context;
-use mirrorflow_core::{MetricSink, ParamSnapshot, SeedStream, Timeline};
+use mirrorflow_core::{FrameCapture, MetricSink, ParamSnapshot, SeedStream, Timeline};
 use mirrorflow_runtime::cluster::{ClusterSpec, EXIT_RENDEZVOUS, Peers};
 use mirrorflow_runtime::{
     Checkpoint, CheckpointSink, LoopPlan, Placement, RuntimeError, Status, run_loop, run_planner,
 };
 use mirrorflow_telemetry::jsonl::JsonlSink;
 use mirrorflow_telemetry::progress::ProgressSink;
+use mirrorflow_telemetry::rerun_sink::Panels;
 use mirrorflow_telemetry::run_dir::RunDir;
 use mirrorflow_telemetry::summary::SummarySink;
 use mirrorflow_telemetry::{Fanout, Shared, npy};
@@ -362,7 +363,14 @@ fn execute(
         None => JsonlSink::create(dir.path())?,
     };
     sinks.push(Box::new(jsonl));
-    if let Some(r) = rerun_sink(&file, dir.path(), &resolved, resume.is_some()) {
+    let panels = Panels {
+        frames: matches!(env.kind, EnvKind::Simulator)
+            && env.spec.render_fps.is_some()
+            && file.telemetry.frames_every > 0,
+        tabular: matches!(agent.agent, AgentKind::Planner(_)),
+        weights: false,
+    };
+    if let Some(r) = rerun_sink(&file, dir.path(), &resolved, resume.is_some(), panels) {
         sinks.push(r);
     }
     sinks.push(Box::new(summary.clone()));
@@ -472,6 +480,7 @@ fn rerun_sink(
     dir: &Path,
     resolved: &str,
     resumed: bool,
+    panels: Panels,
 ) -> Option<Box<dyn MetricSink + Send>> {
     use mirrorflow_telemetry::rerun_sink::{DEFAULT_CONNECT, RerunSink, RerunTarget};
     let modes: Vec<&str> = file
@@ -512,6 +521,7 @@ fn rerun_sink(
         &recording_id,
         resolved,
         file.telemetry.max_points_per_sec,
+        panels,
     ) {
         Ok(s) => Some(Box::new(s)),
         Err(e) => {
@@ -537,6 +547,12 @@ pub fn loop_plan(file: &ExperimentFile) -> LoopPlan {
             Schedule::Sync => mirrorflow_runtime::Schedule::Sync,
             Schedule::Async => mirrorflow_runtime::Schedule::Async,
         },
+        frames: (file.telemetry.frames_every > 0).then_some(FrameCapture {
+            every_episodes: file.telemetry.frames_every,
+            stride: 2,
+            max_frames: 250,
+            min_gap_secs: file.telemetry.frames_min_gap_secs,
+        }),
     };
     plan.versions = file
         .run

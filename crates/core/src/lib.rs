@@ -44,7 +44,7 @@ pub use learner::{AgentBuilder, Array2, Learner, ParamSnapshot, Planner, Tensor,
 pub use metrics::{MetricSink, Timeline};
 pub use policy::{ActMode, Policy, RandomPolicy};
 pub use rng::{Rng, SeedStream};
-pub use shard::EnvShard;
+pub use shard::{EnvShard, FrameCapture};
 pub use space::{Dtype, Space};
 pub use tabular::TabularMdp;
 

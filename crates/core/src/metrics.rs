@@ -4,6 +4,7 @@
 //! Names follow CleanRL's namespaces and double as rerun entity paths: `charts/episodic_return`,
 //! `losses/critic`, `system/sps`, `tabular/q_error_inf`, `online/regret`.
 
+use crate::env::Frame;
 use serde::{Deserialize, Serialize};
 
 /// The clock a metric is recorded against.
@@ -40,6 +41,30 @@ pub trait MetricSink {
 
     /// A run event (checkpoint written, worker failed, ...), shown in logs and dashboards.
     fn event(&mut self, _text: &str) {}
+
+    /// An environment frame (dashboards show it as an image; file sinks ignore it).
+    fn image(&mut self, _timeline: Timeline, _step: u64, _name: &str, _frame: &Frame) {}
+
+    /// A `rows x cols` row-major matrix, e.g. a tabular policy (states x actions), shown as a
+    /// heatmap.
+    fn matrix(
+        &mut self,
+        _timeline: Timeline,
+        _step: u64,
+        _name: &str,
+        _rows: usize,
+        _cols: usize,
+        _values: &[f64],
+    ) {
+    }
+
+    /// A vector shown as a bar chart, e.g. a value function or a weight vector.
+    fn bars(&mut self, _timeline: Timeline, _step: u64, _name: &str, _values: &[f64]) {}
+
+    /// Whether this sink shows pictures at all; emitters skip building them when it does not.
+    fn wants_pictures(&self) -> bool {
+        false
+    }
 
     /// Pushes buffered records out. Called at the end of a run and periodically.
     fn flush(&mut self) {}

@@ -2,10 +2,66 @@
 
 use crate::batch::{EpisodeStat, TransitionBatch};
 use crate::codec::{Reader, Writer};
-use crate::env::{Env, EnvFactory, EnvSpec};
+use crate::env::{Env, EnvFactory, EnvSpec, Frame};
 use crate::error::EnvError;
 use crate::policy::{ActMode, Policy};
 use crate::rng::{Rng, SeedStream};
+
+/// Which frames an [`EnvShard`] renders for dashboards: env 0 of the shard, one episode in
+/// `every_episodes` (and at most one episode per `min_gap_secs` of wall time), every `stride`-th
+/// step of it, at most `max_frames` frames per episode. Rendering never touches the envs' or the
+/// policy's randomness, so capturing frames does not change a run's transitions.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FrameCapture {
+    /// Record one episode in this many (≥ 1).
+    pub every_episodes: u32,
+    /// Render every `stride`-th step of a recorded episode (≥ 1).
+    pub stride: u32,
+    /// At most this many frames per recorded episode.
+    pub max_frames: u32,
+    /// At least this much wall time between the starts of two recorded episodes.
+    pub min_gap_secs: f64,
+}
+
+struct Capture {
+    cfg: FrameCapture,
+    episodes: u64,
+    recording: bool,
+    taken: u32,
+    last_start: Option<std::time::Instant>,
+    frames: Vec<(u64, Frame)>,
+}
+
+impl Capture {
+    /// Decides whether the episode that starts now is recorded.
+    fn episode_starts(&mut self) {
+        let due = self
+            .episodes
+            .is_multiple_of(self.cfg.every_episodes.max(1) as u64)
+            && self
+                .last_start
+                .is_none_or(|t| t.elapsed().as_secs_f64() >= self.cfg.min_gap_secs);
+        self.recording = due;
+        self.taken = 0;
+        if due {
+            self.last_start = Some(std::time::Instant::now());
+        }
+    }
+
+    fn maybe_render(&mut self, env: &mut dyn Env, ep_len: u32, steps: u64) {
+        if self.recording
+            && self.taken < self.cfg.max_frames
+            && ep_len.is_multiple_of(self.cfg.stride.max(1))
+        {
+            if let Some(f) = env.render_rgb() {
+                self.frames.push((steps, f));
+                self.taken += 1;
+            } else {
+                self.recording = false;
+            }
+        }
+    }
+}
 
 /// A contiguous range of global env indices `first..first + n`, owned by one worker.
 ///
@@ -23,6 +79,7 @@ pub struct EnvShard {
     ep_return: Vec<f64>,
     ep_len: Vec<u32>,
     steps: u64,
+    capture: Option<Capture>,
 }
 
 impl EnvShard {
@@ -70,6 +127,7 @@ impl EnvShard {
             ep_return: vec![0.0; count],
             ep_len: vec![0; count],
             steps: 0,
+            capture: None,
         })
     }
 
@@ -86,6 +144,31 @@ impl EnvShard {
     /// Global index of the first env.
     pub fn first_env(&self) -> u64 {
         self.first
+    }
+
+    /// Starts rendering frames of env 0 (see [`FrameCapture`]); collect them with
+    /// [`EnvShard::take_frames`]. Envs that do not render yield no frames.
+    pub fn capture_frames(&mut self, cfg: FrameCapture) {
+        let mut c = Capture {
+            cfg,
+            episodes: 0,
+            recording: false,
+            taken: 0,
+            last_start: None,
+            frames: Vec::new(),
+        };
+        c.episode_starts();
+        let len = self.ep_len[0];
+        c.maybe_render(self.envs[0].as_mut(), len, self.steps);
+        self.capture = Some(c);
+    }
+
+    /// Frames rendered since the last call, each with this shard's step count when it was taken.
+    pub fn take_frames(&mut self) -> Vec<(u64, Frame)> {
+        self.capture
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.frames))
+            .unwrap_or_default()
     }
 
     /// Env steps taken by this shard so far.
@@ -207,6 +290,15 @@ impl EnvShard {
                 self.ep_return[i] += info.reward;
                 self.ep_len[i] += 1;
                 self.steps += 1;
+                if i == 0
+                    && let Some(c) = self.capture.as_mut()
+                {
+                    c.maybe_render(self.envs[0].as_mut(), self.ep_len[0], self.steps);
+                    if info.done() {
+                        c.episodes += 1;
+                        c.episode_starts();
+                    }
+                }
                 if info.done() {
                     batch.episodes.push(EpisodeStat {
                         env_id: id,
@@ -217,6 +309,11 @@ impl EnvShard {
                     self.ep_len[i] = 0;
                     self.envs[i].reset(None, &mut self.obs[i * od..(i + 1) * od])?;
                     check_finite(&self.spec, &self.obs[i * od..(i + 1) * od], "reset")?;
+                    if i == 0
+                        && let Some(c) = self.capture.as_mut()
+                    {
+                        c.maybe_render(self.envs[0].as_mut(), 0, self.steps);
+                    }
                 } else {
                     self.obs[i * od..(i + 1) * od].copy_from_slice(&self.next);
                 }
@@ -274,6 +371,13 @@ mod tests {
                 truncated: false,
             })
         }
+        fn render_rgb(&mut self) -> Option<Frame> {
+            Some(Frame {
+                width: 1,
+                height: 1,
+                rgb: vec![self.x as u8; 3],
+            })
+        }
     }
 
     fn factory(nan_at: Option<f32>) -> EnvFactory {
@@ -320,5 +424,35 @@ mod tests {
             err.to_string().contains("observation[0] is not finite"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn frames_come_from_every_nth_episode_without_changing_transitions() {
+        let mut plain = EnvShard::new(&factory(None), 0, 2, SeedStream::new(3)).unwrap();
+        let mut filmed = EnvShard::new(&factory(None), 0, 2, SeedStream::new(3)).unwrap();
+        filmed.capture_frames(FrameCapture {
+            every_episodes: 2,
+            stride: 1,
+            max_frames: 10,
+            min_gap_secs: 0.0,
+        });
+        let mut pol = RandomPolicy::new(Space::discrete(2));
+        let (mut a, mut b) = (TransitionBatch::default(), TransitionBatch::default());
+        plain
+            .rollout(&mut pol, ActMode::Explore, 12, &mut a)
+            .unwrap();
+        let mut pol = RandomPolicy::new(Space::discrete(2));
+        filmed
+            .rollout(&mut pol, ActMode::Explore, 12, &mut b)
+            .unwrap();
+        assert_eq!(a.actions, b.actions);
+        assert_eq!(a.obs, b.obs);
+        // episodes of env 0 are 3 steps long: episodes 0 and 2 of the 4 are filmed, 4 frames
+        // each (the reset state and the three steps), then the reset state of episode 4
+        let frames = filmed.take_frames();
+        let xs: Vec<u8> = frames.iter().map(|(_, f)| f.rgb[0]).collect();
+        assert_eq!(xs, [0, 1, 2, 3, 0, 1, 2, 3, 0]);
+        assert!(frames.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(filmed.take_frames().is_empty());
     }
 }

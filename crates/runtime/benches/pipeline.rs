@@ -68,6 +68,7 @@ fn plan(steps: u64) -> LoopPlan {
         lag,
         checkpoint_every: 0,
         schedule: Default::default(),
+        frames: None,
     };
     p.versions = steps.div_ceil(p.steps_per_version());
     p

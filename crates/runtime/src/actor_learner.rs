@@ -29,8 +29,8 @@
 use crate::RuntimeError;
 use mirrorflow_core::codec::{Reader, Writer};
 use mirrorflow_core::{
-    ActMode, AgentBuilder, EnvFactory, EnvShard, EnvSpec, Learner, MetricSink, ParamSnapshot,
-    Policy, SeedStream, Timeline, TransitionBatch,
+    ActMode, AgentBuilder, EnvFactory, EnvShard, EnvSpec, Frame, FrameCapture, Learner, MetricSink,
+    ParamSnapshot, Policy, SeedStream, Timeline, TransitionBatch,
 };
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -67,6 +67,10 @@ pub struct LoopPlan {
     pub checkpoint_every: u64,
     /// Lock-step (`Sync`, deterministic) or bounded-staleness (`Async`).
     pub schedule: Schedule,
+    /// Frames of env 0 of shard 0 for the dashboard (`None`: no rendering). Does not change
+    /// the run's transitions.
+    #[serde(default)]
+    pub frames: Option<FrameCapture>,
 }
 
 /// How actors and the learner are coupled.
@@ -290,9 +294,17 @@ pub fn build(
                 spec.id
             )));
         }
+        if let (0, Some(cfg), Ok(s)) = (k, plan.frames, shard.as_mut())
+            && sink.as_ref().is_some_and(|s| s.wants_pictures())
+        {
+            s.capture_frames(cfg);
+        }
         shards.push((k, shard));
     }
     let actor_params = recent[0].clone();
+    // frames of shard 0 (worker 0), from the actor to the learner's sink on the same thread
+    let frames: Rc<RefCell<Vec<(u64, Frame)>>> = Rc::default();
+    let actor_frames = frames.clone();
 
     worker.dataflow::<u64, _, _>(|scope| {
         let (handle, params_in) = scope.feedback::<Vec<ParamsMsg>>(1);
@@ -401,6 +413,17 @@ pub fn build(
                         (Err(e), _) | (_, Err(e)) => Err(e.clone()),
                     };
                     let rollout_secs = rollout_start.elapsed().as_secs_f64();
+                    if *k == 0
+                        && let Ok(shard) = shard.as_mut()
+                    {
+                        let scale = plan.num_shards as u64;
+                        actor_frames.borrow_mut().extend(
+                            shard
+                                .take_frames()
+                                .into_iter()
+                                .map(|(st, f)| (st * scale, f)),
+                        );
+                    }
                     output.session(c).give(BatchMsg {
                         shard: *k,
                         seq: seq as u32,
@@ -553,6 +576,7 @@ pub fn build(
                                     (now + 1) as f64,
                                 );
                                 report_workers(sink.as_mut(), env_steps, &mut per_worker);
+                                send_frames(sink.as_mut(), &frames);
                                 (since_publish, lag_sum, lag_max) = (0, 0, 0);
                                 out.borrow_mut().versions = now + 1;
                                 output.session(&*c).give(ParamsMsg {
@@ -657,6 +681,7 @@ pub fn build(
                                 (v + 1) as f64,
                             );
                             report_workers(sink.as_mut(), env_steps, &mut per_worker);
+                            send_frames(sink.as_mut(), &frames);
                             let mut o = out.borrow_mut();
                             o.versions = v + 1;
                             o.env_steps = env_steps;
@@ -690,6 +715,13 @@ pub fn build(
 
 /// Records `system/worker_<w>/sps` (env steps per second of rollout time) for every worker
 /// heard from since the last report, then resets the tallies.
+/// Hands the frames rendered since the last version to the sink (entity `frames`).
+fn send_frames(sink: &mut dyn MetricSink, frames: &RefCell<Vec<(u64, Frame)>>) {
+    for (step, frame) in frames.borrow_mut().drain(..) {
+        sink.image(Timeline::EnvSteps, step, "frames", &frame);
+    }
+}
+
 fn report_workers(
     sink: &mut dyn MetricSink,
     env_steps: u64,

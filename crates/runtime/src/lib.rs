@@ -237,9 +237,37 @@ pub fn run_workers(
     .ok_or_else(|| RuntimeError::Worker("worker 0 returned no outcome".into()))
 }
 
+/// Largest table (rows × columns) sent to a dashboard as a picture.
+pub const MAX_PICTURE_CELLS: usize = 1 << 18;
+
+fn send_pictures(planner: &dyn Planner, metrics: &mut dyn MetricSink) {
+    let k = planner.iterations();
+    for (name, a) in planner.artifacts() {
+        if a.rows * a.cols > MAX_PICTURE_CELLS {
+            continue;
+        }
+        match (name.as_str(), a.cols) {
+            ("policy", _) => metrics.matrix(
+                Timeline::LearnerSteps,
+                k,
+                "tabular/policy",
+                a.rows,
+                a.cols,
+                &a.data,
+            ),
+            ("values", 1) => metrics.bars(Timeline::LearnerSteps, k, "tabular/values", &a.data),
+            _ => {}
+        }
+    }
+}
+
 /// Runs `planner` until it has done `iterations` iterations or `stop` is set. Records
 /// `system/iterations_per_sec` about once a second and calls [`Planner::finish`] at the end
 /// (also when interrupted) so final metrics are always there.
+///
+/// When the sink shows pictures, the planner's artifacts are sent about 50 times per run (and
+/// after the last iteration): `policy` as a heatmap `tabular/policy`, `values` (one column) as a
+/// bar chart `tabular/values`; tables over [`MAX_PICTURE_CELLS`] cells are left out.
 pub fn run_planner(
     planner: &mut dyn Planner,
     iterations: u64,
@@ -262,6 +290,12 @@ pub fn run_planner(
         planner
             .iterate(metrics)
             .map_err(|source| RuntimeError::Agent { iteration, source })?;
+        let k = planner.iterations();
+        if metrics.wants_pictures()
+            && (k.is_multiple_of(iterations.div_ceil(50)) || k == iterations)
+        {
+            send_pictures(planner, metrics);
+        }
         let dt = last_t.elapsed().as_secs_f64();
         if dt >= 1.0 || planner.iterations() == iterations {
             let k = planner.iterations();
@@ -327,5 +361,67 @@ mod tests {
             err.to_string()
                 .contains("iteration 99: learner failed: boom")
         );
+    }
+
+    /// Counts the pictures it is sent.
+    #[derive(Default)]
+    struct Pictures {
+        matrices: Vec<(u64, usize, usize)>,
+        bars: usize,
+    }
+    impl MetricSink for Pictures {
+        fn record(&mut self, _: Timeline, _: u64, _: &str, _: f64) {}
+        fn matrix(&mut self, _: Timeline, k: u64, n: &str, r: usize, c: usize, v: &[f64]) {
+            assert_eq!((n, v.len()), ("tabular/policy", r * c));
+            self.matrices.push((k, r, c));
+        }
+        fn bars(&mut self, _: Timeline, _: u64, _: &str, _: &[f64]) {
+            self.bars += 1;
+        }
+        fn wants_pictures(&self) -> bool {
+            true
+        }
+    }
+
+    struct WithPolicy(Count);
+    impl Planner for WithPolicy {
+        fn iterate(&mut self, m: &mut dyn MetricSink) -> Result<(), Error> {
+            self.0.iterate(m)
+        }
+        fn iterations(&self) -> u64 {
+            self.0.iterations()
+        }
+        fn snapshot(&self) -> ParamSnapshot {
+            ParamSnapshot::default()
+        }
+        fn artifacts(&self) -> Vec<(String, mirrorflow_core::Array2)> {
+            let policy = mirrorflow_core::Array2 {
+                rows: 3,
+                cols: 2,
+                data: vec![0.5; 6],
+            };
+            let huge = mirrorflow_core::Array2 {
+                rows: MAX_PICTURE_CELLS + 1,
+                cols: 1,
+                data: vec![0.0; MAX_PICTURE_CELLS + 1],
+            };
+            vec![("policy".into(), policy), ("values".into(), huge)]
+        }
+    }
+
+    #[test]
+    fn planners_send_about_fifty_pictures_and_skip_huge_tables() {
+        let mut sink = Pictures::default();
+        run_planner(
+            &mut WithPolicy(Count(0)),
+            98,
+            &mut sink,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        // every 2nd iteration: 49 pictures, the last one at iteration 98
+        assert_eq!(sink.matrices.len(), 49);
+        assert_eq!(sink.matrices.last(), Some(&(98, 3, 2)));
+        assert_eq!(sink.bars, 0, "tables over MAX_PICTURE_CELLS are not sent");
     }
 }

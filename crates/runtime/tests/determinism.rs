@@ -42,6 +42,7 @@ fn plan(versions: u64, lag: u64, every: u64) -> LoopPlan {
         lag,
         checkpoint_every: every,
         schedule: Schedule::Sync,
+        frames: None,
     }
 }
 

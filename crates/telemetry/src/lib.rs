@@ -16,13 +16,14 @@
 
 pub mod jsonl;
 pub mod npy;
+pub mod png_file;
 pub mod progress;
 #[cfg(feature = "rerun")]
 pub mod rerun_sink;
 pub mod run_dir;
 pub mod summary;
 
-use mirrorflow_core::{MetricSink, Timeline};
+use mirrorflow_core::{Frame, MetricSink, Timeline};
 use thiserror::Error;
 
 /// I/O failures of the file sinks; names the file.
@@ -80,6 +81,32 @@ impl MetricSink for Fanout {
             s.event(text);
         }
     }
+    fn image(&mut self, timeline: Timeline, step: u64, name: &str, frame: &Frame) {
+        for s in &mut self.sinks {
+            s.image(timeline, step, name, frame);
+        }
+    }
+    fn matrix(
+        &mut self,
+        timeline: Timeline,
+        step: u64,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        values: &[f64],
+    ) {
+        for s in &mut self.sinks {
+            s.matrix(timeline, step, name, rows, cols, values);
+        }
+    }
+    fn bars(&mut self, timeline: Timeline, step: u64, name: &str, values: &[f64]) {
+        for s in &mut self.sinks {
+            s.bars(timeline, step, name, values);
+        }
+    }
+    fn wants_pictures(&self) -> bool {
+        self.sinks.iter().any(|s| s.wants_pictures())
+    }
     fn flush(&mut self) {
         for s in &mut self.sinks {
             s.flush();
@@ -104,6 +131,13 @@ impl<S> Shared<S> {
     }
 }
 
+impl<S> Shared<S> {
+    fn with_ref<R>(&self, f: impl FnOnce(&S) -> R) -> R {
+        let g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&g)
+    }
+}
+
 impl<S> Clone for Shared<S> {
     fn clone(&self) -> Self {
         Self(self.0.clone())
@@ -116,6 +150,26 @@ impl<S: MetricSink> MetricSink for Shared<S> {
     }
     fn event(&mut self, text: &str) {
         self.with(|s| s.event(text));
+    }
+    fn image(&mut self, timeline: Timeline, step: u64, name: &str, frame: &Frame) {
+        self.with(|s| s.image(timeline, step, name, frame));
+    }
+    fn matrix(
+        &mut self,
+        timeline: Timeline,
+        step: u64,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        values: &[f64],
+    ) {
+        self.with(|s| s.matrix(timeline, step, name, rows, cols, values));
+    }
+    fn bars(&mut self, timeline: Timeline, step: u64, name: &str, values: &[f64]) {
+        self.with(|s| s.bars(timeline, step, name, values));
+    }
+    fn wants_pictures(&self) -> bool {
+        self.with_ref(|s| s.wants_pictures())
     }
     fn flush(&mut self) {
         self.with(|s| s.flush());

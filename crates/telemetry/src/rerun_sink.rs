@@ -9,10 +9,10 @@
 //!
 //! Telemetry never stops training: SDK errors are reported once and then ignored.
 
-use mirrorflow_core::{MetricSink, Timeline};
+use mirrorflow_core::{Frame, MetricSink, Timeline};
 use rerun::blueprint::{
-    Blueprint, BlueprintActivation, Horizontal, TextDocumentView, TextLogView, TimeSeriesView,
-    Vertical,
+    BarChartView, Blueprint, BlueprintActivation, ContainerLike, Horizontal, Spatial2DView,
+    TensorView, TextDocumentView, TextLogView, TimeSeriesView, Vertical,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +27,18 @@ pub enum RerunTarget {
     Connect(String),
     /// Start a viewer (`rerun` must be on PATH).
     Spawn,
+}
+
+/// Which picture panels the dashboard shows besides the time series.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Panels {
+    /// An image panel for environment frames (`frames`).
+    pub frames: bool,
+    /// A heatmap of the policy (`tabular/policy`) and a bar chart of the values
+    /// (`tabular/values`).
+    pub tabular: bool,
+    /// A bar chart of the online learner's weights (`online/weights`).
+    pub weights: bool,
 }
 
 /// Default address of a local viewer.
@@ -61,6 +73,7 @@ impl RerunSink {
         recording_id: &str,
         config_text: &str,
         max_points_per_sec: f64,
+        panels: Panels,
     ) -> Result<Self, String> {
         let builder =
             rerun::RecordingStreamBuilder::new(application).recording_id(recording_id.to_string());
@@ -99,7 +112,7 @@ impl RerunSink {
             warned: false,
             points: 0,
         };
-        sink.send_blueprint();
+        sink.send_blueprint(panels);
         let _ = sink.rec.log_static(
             "config",
             &rerun::TextDocument::from_markdown(format!("```toml\n{config_text}\n```")),
@@ -107,28 +120,72 @@ impl RerunSink {
         Ok(sink)
     }
 
-    fn send_blueprint(&self) {
-        let bp = Blueprint::new(Horizontal::new([
+    fn send_blueprint(&self, panels: Panels) {
+        let mut pictures: Vec<ContainerLike> = Vec::new();
+        if panels.frames {
+            pictures.push(Spatial2DView::new("Env frame").with_origin("frames").into());
+        }
+        if panels.tabular {
+            pictures.push(
+                TensorView::new("Policy π(a|s)")
+                    .with_origin("tabular/policy")
+                    .into(),
+            );
+            pictures.push(
+                BarChartView::new("Values V(s)")
+                    .with_origin("tabular/values")
+                    .into(),
+            );
+        }
+        if panels.weights {
+            pictures.push(
+                BarChartView::new("Weights")
+                    .with_origin("online/weights")
+                    .into(),
+            );
+        }
+        let mut columns: Vec<ContainerLike> = vec![
             Vertical::new([
                 TimeSeriesView::new("Returns").with_origin("charts").into(),
                 TimeSeriesView::new("Losses").with_origin("losses").into(),
+                TimeSeriesView::new("Eval").with_origin("eval").into(),
             ])
             .into(),
             Vertical::new([
-                TimeSeriesView::new("Tabular / online")
-                    .with_origin("tabular")
-                    .into(),
+                TimeSeriesView::new("Tabular").with_origin("tabular").into(),
                 TimeSeriesView::new("Regret").with_origin("online").into(),
                 TimeSeriesView::new("System").with_origin("system").into(),
             ])
             .into(),
+        ];
+        if !pictures.is_empty() {
+            columns.push(Vertical::new(pictures).into());
+        }
+        columns.push(
             Vertical::new([
                 TextDocumentView::new("Config").with_origin("config").into(),
                 TextLogView::new("Events").with_origin("events").into(),
             ])
             .into(),
-        ]));
+        );
+        let bp = Blueprint::new(Horizontal::new(columns));
         let _ = bp.send(&self.rec, BlueprintActivation::default());
+    }
+
+    /// Sets the recording's clock for a logged (not column-sent) item.
+    fn at(&self, timeline: Option<(Timeline, u64)>) {
+        self.rec.reset_time();
+        if let Some((t, step)) = timeline {
+            self.rec.set_time_sequence(t.as_str(), step as i64);
+        }
+        self.rec
+            .set_duration_secs("wall_time", self.start.elapsed().as_secs_f64());
+    }
+
+    fn log(&mut self, name: &str, item: &impl rerun::AsComponents) {
+        if let Err(e) = self.rec.log(name, item) {
+            self.warn(&e);
+        }
     }
 
     fn warn(&mut self, e: &dyn std::fmt::Display) {
@@ -211,14 +268,48 @@ impl MetricSink for RerunSink {
     }
 
     fn event(&mut self, text: &str) {
-        self.rec
-            .set_duration_secs("wall_time", self.start.elapsed().as_secs_f64());
-        if let Err(e) = self
-            .rec
-            .log("events", &rerun::TextLog::new(text.to_string()))
-        {
-            self.warn(&e);
+        self.at(None);
+        self.log("events", &rerun::TextLog::new(text.to_string()));
+    }
+
+    fn image(&mut self, timeline: Timeline, step: u64, name: &str, frame: &Frame) {
+        self.at(Some((timeline, step)));
+        // PNG keeps long runs light: a classic-control frame is ~2 kB instead of ~100 kB raw
+        match crate::png_file::encode(frame) {
+            Ok(png) => {
+                let image = rerun::EncodedImage::from_file_contents(png)
+                    .with_media_type(rerun::MediaType::PNG);
+                self.log(name, &image);
+            }
+            Err(e) => self.warn(&e),
         }
+    }
+
+    fn matrix(
+        &mut self,
+        timeline: Timeline,
+        step: u64,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        values: &[f64],
+    ) {
+        self.at(Some((timeline, step)));
+        let data = rerun::datatypes::TensorData::new(
+            vec![rows as u64, cols as u64],
+            rerun::datatypes::TensorBuffer::F64(values.to_vec().into()),
+        );
+        let tensor = rerun::Tensor::new(data).with_dim_names(["state", "action"]);
+        self.log(name, &tensor);
+    }
+
+    fn bars(&mut self, timeline: Timeline, step: u64, name: &str, values: &[f64]) {
+        self.at(Some((timeline, step)));
+        self.log(name, &rerun::BarChart::new(values.to_vec()));
+    }
+
+    fn wants_pictures(&self) -> bool {
+        true
     }
 
     fn flush(&mut self) {

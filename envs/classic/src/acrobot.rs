@@ -10,6 +10,7 @@ use std::f64::consts::PI;
 
 const DT: f64 = 0.2;
 const LINK_LENGTH_1: f64 = 1.0;
+const LINK_LENGTH_2: f64 = 1.0; // gymnasium: drawing only
 const LINK_MASS_1: f64 = 1.0;
 const LINK_MASS_2: f64 = 1.0;
 const LINK_COM_POS_1: f64 = 0.5;
@@ -145,6 +146,15 @@ impl Default for Acrobot {
 impl Env for Acrobot {
     fn spec(&self) -> &EnvSpec {
         &self.spec
+    }
+
+    fn render_rgb(&mut self) -> Option<mirrorflow_core::Frame> {
+        Some(crate::render::acrobot(
+            self.state[0],
+            self.state[1],
+            LINK_LENGTH_1,
+            LINK_LENGTH_2,
+        ))
     }
 
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<(), EnvError> {

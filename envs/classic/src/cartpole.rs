@@ -94,6 +94,15 @@ impl Env for CartPole {
         &self.spec
     }
 
+    fn render_rgb(&mut self) -> Option<mirrorflow_core::Frame> {
+        Some(crate::render::cartpole(
+            self.state[0],
+            self.state[2],
+            X_THRESHOLD,
+            LENGTH,
+        ))
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<(), EnvError> {
         check_obs_len(&self.spec, obs)?;
         if let Some(s) = seed {

@@ -18,6 +18,7 @@ mod cartpole;
 mod mountain_car;
 mod mountain_car_continuous;
 mod pendulum;
+mod render;
 
 pub use acrobot::{Acrobot, AcrobotConfig};
 pub use cartpole::{CartPole, CartPoleConfig};

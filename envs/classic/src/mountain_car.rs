@@ -79,6 +79,15 @@ impl Env for MountainCar {
         &self.spec
     }
 
+    fn render_rgb(&mut self) -> Option<mirrorflow_core::Frame> {
+        Some(crate::render::mountain_car(
+            self.state[0],
+            GOAL_POSITION,
+            MIN_POSITION,
+            MAX_POSITION,
+        ))
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<(), EnvError> {
         check_obs_len(&self.spec, obs)?;
         if let Some(s) = seed {

@@ -94,6 +94,10 @@ impl Env for Pendulum {
         &self.spec
     }
 
+    fn render_rgb(&mut self) -> Option<mirrorflow_core::Frame> {
+        Some(crate::render::pendulum(self.state[0]))
+    }
+
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<(), EnvError> {
         check_obs_len(&self.spec, obs)?;
         if let Some(s) = seed {
