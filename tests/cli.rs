@@ -334,3 +334,75 @@ fn envs_and_agents_are_listed() {
     let out = mirrorflow(&["agents"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("mdvi"));
 }
+
+/// Pixels of exactly this colour in an RGB PNG.
+fn count_color(png_path: &Path, rgb: [u8; 3]) -> (u32, u32, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let n = buf[..info.buffer_size()]
+        .chunks_exact(3)
+        .filter(|p| *p == rgb)
+        .count();
+    (info.width, info.height, n)
+}
+
+#[test]
+fn plot_groups_runs_by_config_and_averages_seeds() {
+    let t = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for lam in ["0", "1"] {
+        for seed in ["1", "2"] {
+            let d = t.path().join(format!("l{lam}-s{seed}"));
+            let out = train(
+                &d,
+                &[
+                    "--seed",
+                    seed,
+                    "--rerun",
+                    "off",
+                    "--set",
+                    &format!("agent.lambda={lam}"),
+                    "--set",
+                    "run.iterations=60",
+                    "--set",
+                    "agent.noise={kind = \"gaussian\", sigma = 0.5}",
+                ],
+            );
+            assert!(out.status.success(), "{}", stderr(&out));
+            dirs.push(d.to_str().unwrap().to_string());
+        }
+    }
+    let png_path = t.path().join("curves.png");
+    let mut args = vec!["plot", "-o", png_path.to_str().unwrap(), "--log-y"];
+    args.extend(dirs.iter().map(String::as_str));
+    let out = mirrorflow(&args);
+    let e = stderr(&out);
+    assert!(out.status.success(), "{e}");
+    assert!(e.contains("agent.lambda=0.0: 2 run(s)"), "{e}");
+    assert!(e.contains("agent.lambda=1.0: 2 run(s)"), "{e}");
+    // one line per group in the first two palette colours
+    let (w, h, blue) = count_color(&png_path, [0, 114, 178]);
+    let (_, _, orange) = count_color(&png_path, [213, 94, 0]);
+    assert_eq!((w, h), (960, 600));
+    assert!(blue > 200 && orange > 200, "{blue} {orange}");
+
+    // bad input: a missing metric names what the run has; a non-run directory is named
+    let out = mirrorflow(&["plot", "-o", "/dev/null", "--metric", "nope", &dirs[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("tabular/q_error_inf"),
+        "{}",
+        stderr(&out)
+    );
+    let out = mirrorflow(&["plot", "-o", "/dev/null", t.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a run directory"),
+        "{}",
+        stderr(&out)
+    );
+}

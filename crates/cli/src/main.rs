@@ -6,6 +6,7 @@
 mod checkpoints;
 mod config;
 mod launch;
+mod plot;
 mod registry;
 mod train;
 
@@ -117,6 +118,45 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Draw learning curves from run directories into a PNG: runs that differ only in their
+    /// seed are averaged (mean ± std band), other differences make separate lines.
+    Plot {
+        /// Run directories (each with config.toml and metrics.jsonl).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Output PNG file.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Metric to draw (default: charts/episodic_return, tabular/q_error_inf or
+        /// online/regret, whichever the runs record).
+        #[arg(long)]
+        metric: Option<String>,
+        /// x-axis: `step` (the metric's own timeline) or `wall` (seconds).
+        #[arg(long, default_value = "step")]
+        x: String,
+        /// Config keys to average over besides the seed, e.g. env.model_seed (repeatable; a
+        /// section name covers its keys).
+        #[arg(long = "average-over", value_name = "KEY")]
+        average_over: Vec<String>,
+        /// Logarithmic x-axis.
+        #[arg(long)]
+        log_x: bool,
+        /// Logarithmic y-axis.
+        #[arg(long)]
+        log_y: bool,
+        /// Title (default: the metric).
+        #[arg(long)]
+        title: Option<String>,
+        /// Bins along the x-axis.
+        #[arg(long, default_value_t = 200)]
+        points: usize,
+        /// Picture width in pixels.
+        #[arg(long, default_value_t = 960)]
+        width: u32,
+        /// Picture height in pixels.
+        #[arg(long, default_value_t = 600)]
+        height: u32,
+    },
     /// List environments with their spaces and parameters.
     Envs,
     /// List agents with their hyper-parameters.
@@ -190,6 +230,45 @@ fn main() -> ExitCode {
                 train::exit::USAGE
             }
         },
+        Command::Plot {
+            runs,
+            out,
+            metric,
+            x,
+            average_over,
+            log_x,
+            log_y,
+            title,
+            points,
+            width,
+            height,
+        } => {
+            let args = plot::PlotArgs {
+                runs,
+                out,
+                metric,
+                x,
+                average_over,
+                log_x,
+                log_y,
+                title,
+                points,
+                size: (width, height),
+            };
+            match plot::plot(&args) {
+                Ok(groups) => {
+                    for (label, n) in groups {
+                        eprintln!("  {label}: {n} run(s)");
+                    }
+                    eprintln!("wrote {}", args.out.display());
+                    train::exit::OK
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    train::exit::USAGE
+                }
+            }
+        }
         Command::Envs => {
             list_envs();
             train::exit::OK
