@@ -161,19 +161,23 @@ fn classic_control_runs_send_env_frames() {
 
 #[test]
 fn a_viewer_that_dies_does_not_stop_the_run() {
+    use std::os::unix::process::CommandExt;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let t = tempfile::tempdir().unwrap();
-    let mut viewer = Command::new(rerun_cli())
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save"])
-        .arg(t.path().join("received.rrd"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let viewer = GroupGuard(
+        Command::new(rerun_cli())
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save"])
+            .arg(t.path().join("received.rrd"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "viewer did not start");
@@ -197,8 +201,13 @@ fn a_viewer_that_dies_does_not_stop_the_run() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let _ = viewer.kill();
-    let _ = viewer.wait();
+    // the wrapper and the real viewer binary both go
+    drop(viewer);
+    let gone = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < gone, "the viewer is still listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let started = Instant::now();
     let out = wait_with_deadline(child, Duration::from_secs(120));
     let e = stderr(&out);
@@ -213,4 +222,124 @@ fn a_viewer_that_dies_does_not_stop_the_run() {
         "the run was held up for {:?}",
         started.elapsed()
     );
+}
+
+/// A process group that is terminated when dropped (the venv's `rerun` is a Python wrapper
+/// around the real binary: both must go).
+struct GroupGuard(std::process::Child);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The browser check: a real `rerun --serve-web` on loopback, headless Chromium driven by
+/// playwright-core opening the web viewer, and a training run started only once the page is up.
+/// The viewer itself must report the run's `env_steps` range, and the CartPole frame must be on
+/// screen (pole-coloured pixels in the screenshot, kept as `dashboard.png` in the target dir).
+#[test]
+fn live_dashboard_in_a_headless_browser() {
+    use std::os::unix::process::CommandExt;
+    let e2e = repo_root().join("tests/e2e");
+    assert!(
+        e2e.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: run `scripts/test` (it runs `npm ci` in tests/e2e)"
+    );
+    let chromium = std::env::var("CHROMIUM_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: run `scripts/test` (it installs Debian's chromium)"
+    );
+    let (grpc, web) = (free_port(), free_port());
+    let server = GroupGuard(
+        Command::new(rerun_cli())
+            .args([
+                "--serve-web",
+                "--bind",
+                "127.0.0.1",
+                "--hide-welcome-screen",
+            ])
+            .args([
+                "--port",
+                &grpc.to_string(),
+                "--web-viewer-port",
+                &web.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", web)).is_err()
+        || std::net::TcpStream::connect(("127.0.0.1", grpc)).is_err()
+    {
+        assert!(Instant::now() < deadline, "rerun --serve-web did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let t = tempfile::tempdir().unwrap();
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    let _ = std::fs::remove_file(&shot);
+    let proxy = format!("rerun+http://127.0.0.1:{grpc}/proxy");
+    let url =
+        format!("http://127.0.0.1:{web}/?url=rerun%2Bhttp%3A%2F%2F127.0.0.1%3A{grpc}%2Fproxy");
+    let run_dir = t.path().join("run");
+    let node = Command::new("node")
+        .current_dir(repo_root())
+        .arg(e2e.join("viewer.js"))
+        .arg(&url)
+        .arg(&shot)
+        // the whole env_steps range must arrive; the cursor goes to step 0, where the first
+        // frame shows the cart with its pole upright (colour 202,152,101)
+        .args(["env_steps", "200000", "0", "202,152,101", "100", "--"])
+        .arg(env!("CARGO_BIN_EXE_mirrorflow"))
+        .args(["train", "experiments/runtime/determinism.toml", "--rerun"])
+        .arg(format!("connect={proxy}"))
+        .args([
+            "--set",
+            "telemetry.frames_every=5",
+            "--set",
+            "telemetry.frames_min_gap_secs=0",
+        ])
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .env("CHROMIUM_BIN", &chromium)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_with_deadline(node, Duration::from_secs(150));
+    drop(server);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains("E2E PASS"), "{text}");
+    let state: serde_json::Value = text
+        .lines()
+        .find_map(|l| l.strip_prefix("E2E STATE "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_else(|| panic!("no state line in:\n{text}"));
+    assert_eq!(state["range"]["max"], 200192, "{state}");
+    assert_eq!(
+        state["opened_on"], "env_steps",
+        "the blueprint's timeline: {state}"
+    );
+    assert_eq!(json(&run_dir.join("summary.json"))["status"], "completed");
+    assert!(shot.exists());
+    eprintln!("screenshot: {} ({state})", shot.display());
 }

@@ -2,7 +2,7 @@
 
 use crate::checkpoints::{self, FileCheckpoints};
 use crate::config::{ConfigError, ExperimentFile, Schedule, cfg_err, load};
-use crate::registry::{AgentKind, EnvKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
+use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
 use anyhow::Context;
 use mirrorflow_core::{FrameCapture, MetricSink, ParamSnapshot, SeedStream, Timeline};
 use mirrorflow_runtime::cluster::{ClusterSpec, EXIT_RENDEZVOUS, Peers};
@@ -11,7 +11,6 @@ use mirrorflow_runtime::{
 };
 use mirrorflow_telemetry::jsonl::JsonlSink;
 use mirrorflow_telemetry::progress::ProgressSink;
-use mirrorflow_telemetry::rerun_sink::Panels;
 use mirrorflow_telemetry::run_dir::RunDir;
 use mirrorflow_telemetry::summary::SummarySink;
 use mirrorflow_telemetry::{Fanout, Shared, npy};
@@ -363,14 +362,11 @@ fn execute(
         None => JsonlSink::create(dir.path())?,
     };
     sinks.push(Box::new(jsonl));
-    let panels = Panels {
-        frames: matches!(env.kind, EnvKind::Simulator)
-            && env.spec.render_fps.is_some()
-            && file.telemetry.frames_every > 0,
-        tabular: matches!(agent.agent, AgentKind::Planner(_)),
-        weights: false,
+    let timeline = match agent.agent {
+        AgentKind::Planner(_) => Timeline::LearnerSteps,
+        AgentKind::Rollout(_) => Timeline::EnvSteps,
     };
-    if let Some(r) = rerun_sink(&file, dir.path(), &resolved, resume.is_some(), panels) {
+    if let Some(r) = rerun_sink(&file, dir.path(), &resolved, resume.is_some(), timeline) {
         sinks.push(r);
     }
     sinks.push(Box::new(summary.clone()));
@@ -480,7 +476,7 @@ fn rerun_sink(
     dir: &Path,
     resolved: &str,
     resumed: bool,
-    panels: Panels,
+    timeline: Timeline,
 ) -> Option<Box<dyn MetricSink + Send>> {
     use mirrorflow_telemetry::rerun_sink::{DEFAULT_CONNECT, RerunSink, RerunTarget};
     let modes: Vec<&str> = file
@@ -521,7 +517,7 @@ fn rerun_sink(
         &recording_id,
         resolved,
         file.telemetry.max_points_per_sec,
-        panels,
+        timeline,
     ) {
         Ok(s) => Some(Box::new(s)),
         Err(e) => {

@@ -2,17 +2,20 @@
 //!
 //! Every metric name is an entity path (`charts/episodic_return`, `losses/value`, …) on the
 //! `env_steps` or `learner_steps` timeline, plus a `wall_time` timeline. Scalars are buffered
-//! per series and sent as columns (`send_columns`); a series that is recorded faster than
-//! `max_points_per_sec` is aggregated (the mean of each bucket), so the viewer's memory stays
-//! bounded on long runs. Events go to a text log (`events`), the resolved config to a text
+//! per series and sent as columns (`send_columns`). Each series has a token bucket: up to a
+//! minute's worth of points at `max_points_per_sec` goes out as recorded, after that records are
+//! averaged into one point per token, so the viewer's memory stays bounded on long runs (at
+//! most `max_points_per_sec` points per series per second). Events go to a text log (`events`), the resolved config to a text
 //! document (`config`) at t = 0, and a default blueprint lays out the dashboard.
 //!
 //! Telemetry never stops training: SDK errors are reported once and then ignored.
 
 use mirrorflow_core::{Frame, MetricSink, Timeline};
+use rerun::blueprint::components::PanelState;
 use rerun::blueprint::{
-    BarChartView, Blueprint, BlueprintActivation, ContainerLike, Horizontal, Spatial2DView,
-    TensorView, TextDocumentView, TextLogView, TimeSeriesView, Vertical,
+    BarChartView, Blueprint, BlueprintActivation, BlueprintPanel, ContainerLike, Horizontal,
+    SelectionPanel, Spatial2DView, TensorView, TextDocumentView, TextLogView, TimePanel,
+    TimeSeriesView, Vertical,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,51 +32,88 @@ pub enum RerunTarget {
     Spawn,
 }
 
-/// Which picture panels the dashboard shows besides the time series.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Panels {
-    /// An image panel for environment frames (`frames`).
-    pub frames: bool,
-    /// A heatmap of the policy (`tabular/policy`) and a bar chart of the values
-    /// (`tabular/values`).
-    pub tabular: bool,
-    /// A bar chart of the online learner's weights (`online/weights`).
-    pub weights: bool,
-}
-
 /// Default address of a local viewer.
 pub const DEFAULT_CONNECT: &str = "rerun+http://127.0.0.1:9876/proxy";
 
+/// A series may send this many seconds' worth of points at once (short runs keep every point;
+/// long ones settle at the rate limit).
+const BURST_SECS: f64 = 60.0;
+
+/// Time-series panels, in dashboard order: (namespace, title, column).
+const SERIES_PANELS: &[(&str, &str, usize)] = &[
+    ("charts", "Charts", 0),
+    ("eval", "Eval", 0),
+    ("losses", "Losses", 0),
+    ("tabular", "Tabular", 1),
+    ("online", "Online", 1),
+    ("system", "System", 1),
+];
+
+/// Picture panels: (entity, title, kind).
+const PICTURE_PANELS: &[(&str, &str, Picture)] = &[
+    ("frames", "Env frame", Picture::Image),
+    ("tabular/policy", "Policy π(a|s)", Picture::Heatmap),
+    ("tabular/values", "Values", Picture::Bars),
+    ("online/weights", "Weights", Picture::Bars),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Picture {
+    Image,
+    Heatmap,
+    Bars,
+}
+
 struct Series {
-    timeline: Timeline,
-    steps: Vec<i64>,
-    values: Vec<f64>,
-    walls: Vec<f64>,
-    bucket: Option<(i64, f64, u32, f64)>, // last step, sum, count, wall
-    last_point: Option<Instant>,
+    /// Points: (env_steps, learner_steps, value, wall seconds).
+    points: Vec<(i64, i64, f64, f64)>,
+    /// The open bucket: sum, count, and the clocks of its last record.
+    bucket: Option<(f64, u32, i64, i64, f64)>,
+    /// Token bucket: points this series may still send now, refilled at the rate limit.
+    tokens: f64,
+    refilled: Instant,
 }
 
 /// A [`MetricSink`] that streams to rerun.
+///
+/// Every point carries both step timelines (`env_steps` and `learner_steps`, the other one at
+/// its latest value) and `wall_time`, so any panel reads on any timeline. The dashboard grows
+/// with the run: a panel appears when its namespace (`charts`, `losses`, …) or picture first
+/// arrives.
 pub struct RerunSink {
     rec: rerun::RecordingStream,
     series: BTreeMap<String, Series>,
     start: Instant,
     last_send: Instant,
-    min_gap: Duration,
+    /// Points per second per series, and the burst a series may send at once.
+    rate: f64,
+    burst: f64,
     warned: bool,
     points: u64,
+    /// Latest step seen on each timeline (env, learner).
+    clock: [Option<i64>; 2],
+    timeline: Timeline,
+    shown: std::collections::BTreeSet<&'static str>,
+    layout_dirty: bool,
+}
+
+fn slot(t: Timeline) -> usize {
+    match t {
+        Timeline::EnvSteps => 0,
+        Timeline::LearnerSteps => 1,
+    }
 }
 
 impl RerunSink {
     /// Opens the recording (`recording_id` shared by every process of a run) and sends the
-    /// blueprint and the resolved config.
+    /// resolved config; the viewer opens on `timeline`.
     pub fn new(
         targets: &[RerunTarget],
         application: &'static str,
         recording_id: &str,
         config_text: &str,
         max_points_per_sec: f64,
-        panels: Panels,
+        timeline: Timeline,
     ) -> Result<Self, String> {
         let builder =
             rerun::RecordingStreamBuilder::new(application).recording_id(recording_id.to_string());
@@ -103,16 +143,21 @@ impl RerunSink {
                 rec
             }
         };
-        let sink = Self {
+        let mut sink = Self {
             rec,
             series: BTreeMap::new(),
             start: Instant::now(),
             last_send: Instant::now(),
-            min_gap: Duration::from_secs_f64(1.0 / max_points_per_sec.max(1e-3)),
+            rate: max_points_per_sec.max(1e-3),
+            burst: (max_points_per_sec * BURST_SECS).max(1.0),
             warned: false,
             points: 0,
+            clock: [None, None],
+            timeline,
+            shown: Default::default(),
+            layout_dirty: false,
         };
-        sink.send_blueprint(panels);
+        sink.send_blueprint();
         let _ = sink.rec.log_static(
             "config",
             &rerun::TextDocument::from_markdown(format!("```toml\n{config_text}\n```")),
@@ -120,44 +165,43 @@ impl RerunSink {
         Ok(sink)
     }
 
-    fn send_blueprint(&self, panels: Panels) {
-        let mut pictures: Vec<ContainerLike> = Vec::new();
-        if panels.frames {
-            pictures.push(Spatial2DView::new("Env frame").with_origin("frames").into());
+    /// Notes that `entity` has data; the layout is re-sent if that adds a panel.
+    fn touch(&mut self, entity: &str) {
+        let ns = entity.split('/').next().unwrap_or(entity);
+        let panel = PICTURE_PANELS
+            .iter()
+            .map(|p| p.0)
+            .find(|p| *p == entity)
+            .or_else(|| SERIES_PANELS.iter().map(|p| p.0).find(|p| *p == ns));
+        if let Some(p) = panel
+            && self.shown.insert(p)
+        {
+            self.layout_dirty = true;
         }
-        if panels.tabular {
-            pictures.push(
-                TensorView::new("Policy π(a|s)")
-                    .with_origin("tabular/policy")
-                    .into(),
-            );
-            pictures.push(
-                BarChartView::new("Values V(s)")
-                    .with_origin("tabular/values")
-                    .into(),
-            );
+    }
+
+    fn send_blueprint(&mut self) {
+        self.layout_dirty = false;
+        let mut columns: Vec<ContainerLike> = Vec::new();
+        for col in 0..2 {
+            let views: Vec<ContainerLike> = SERIES_PANELS
+                .iter()
+                .filter(|(ns, _, c)| *c == col && self.shown.contains(ns))
+                .map(|(ns, title, _)| TimeSeriesView::new(*title).with_origin(*ns).into())
+                .collect();
+            if !views.is_empty() {
+                columns.push(Vertical::new(views).into());
+            }
         }
-        if panels.weights {
-            pictures.push(
-                BarChartView::new("Weights")
-                    .with_origin("online/weights")
-                    .into(),
-            );
-        }
-        let mut columns: Vec<ContainerLike> = vec![
-            Vertical::new([
-                TimeSeriesView::new("Returns").with_origin("charts").into(),
-                TimeSeriesView::new("Losses").with_origin("losses").into(),
-                TimeSeriesView::new("Eval").with_origin("eval").into(),
-            ])
-            .into(),
-            Vertical::new([
-                TimeSeriesView::new("Tabular").with_origin("tabular").into(),
-                TimeSeriesView::new("Regret").with_origin("online").into(),
-                TimeSeriesView::new("System").with_origin("system").into(),
-            ])
-            .into(),
-        ];
+        let pictures: Vec<ContainerLike> = PICTURE_PANELS
+            .iter()
+            .filter(|(e, _, _)| self.shown.contains(e))
+            .map(|(e, title, kind)| match kind {
+                Picture::Image => Spatial2DView::new(*title).with_origin(*e).into(),
+                Picture::Heatmap => TensorView::new(*title).with_origin(*e).into(),
+                Picture::Bars => BarChartView::new(*title).with_origin(*e).into(),
+            })
+            .collect();
         if !pictures.is_empty() {
             columns.push(Vertical::new(pictures).into());
         }
@@ -168,15 +212,35 @@ impl RerunSink {
             ])
             .into(),
         );
-        let bp = Blueprint::new(Horizontal::new(columns));
-        let _ = bp.send(&self.rec, BlueprintActivation::default());
+        // the dashboard gets the whole window; the side panels are one click away
+        let bp = Blueprint::new(Horizontal::new(columns))
+            .with_blueprint_panel(BlueprintPanel::new().with_state(PanelState::Collapsed))
+            .with_selection_panel(SelectionPanel::new().with_state(PanelState::Collapsed))
+            .with_time_panel(
+                TimePanel::new()
+                    .with_state(PanelState::Collapsed)
+                    .with_timeline(self.timeline.as_str()),
+            );
+        if let Err(e) = bp.send(&self.rec, BlueprintActivation::default()) {
+            self.warn(&e);
+        }
     }
 
-    /// Sets the recording's clock for a logged (not column-sent) item.
+    /// Sets the recording's clock for a logged (not column-sent) item: both step timelines at
+    /// their latest values and the wall time.
     fn at(&self, timeline: Option<(Timeline, u64)>) {
         self.rec.reset_time();
+        let mut clock = self.clock;
         if let Some((t, step)) = timeline {
-            self.rec.set_time_sequence(t.as_str(), step as i64);
+            clock[slot(t)] = Some(step as i64);
+        }
+        for (t, c) in [Timeline::EnvSteps, Timeline::LearnerSteps]
+            .into_iter()
+            .zip(clock)
+        {
+            if let Some(c) = c {
+                self.rec.set_time_sequence(t.as_str(), c);
+            }
         }
         self.rec
             .set_duration_secs("wall_time", self.start.elapsed().as_secs_f64());
@@ -198,27 +262,39 @@ impl RerunSink {
     }
 
     fn send(&mut self) {
+        if self.layout_dirty {
+            self.send_blueprint();
+        }
         let mut failures = Vec::new();
+        let [has_env, has_learner] = self.clock.map(|c| c.is_some());
         for (name, s) in self.series.iter_mut() {
-            if s.steps.is_empty() {
+            if s.points.is_empty() {
                 continue;
             }
-            let steps = std::mem::take(&mut s.steps);
-            let values = std::mem::take(&mut s.values);
-            let walls = std::mem::take(&mut s.walls);
+            let points = std::mem::take(&mut s.points);
+            let mut times = Vec::with_capacity(3);
+            if has_env {
+                times.push(rerun::TimeColumn::new_sequence(
+                    "env_steps",
+                    points.iter().map(|p| p.0),
+                ));
+            }
+            if has_learner {
+                times.push(rerun::TimeColumn::new_sequence(
+                    "learner_steps",
+                    points.iter().map(|p| p.1),
+                ));
+            }
+            times.push(rerun::TimeColumn::new_duration_secs(
+                "wall_time",
+                points.iter().map(|p| p.3),
+            ));
             let cols = rerun::Scalars::update_fields()
-                .with_scalars(values)
+                .with_scalars(points.iter().map(|p| p.2))
                 .columns_of_unit_batches();
             let result = cols.map_err(|e| e.to_string()).and_then(|cols| {
                 self.rec
-                    .send_columns(
-                        name.as_str(),
-                        [
-                            rerun::TimeColumn::new_sequence(s.timeline.as_str(), steps),
-                            rerun::TimeColumn::new_duration_secs("wall_time", walls),
-                        ],
-                        cols,
-                    )
+                    .send_columns(name.as_str(), times, cols)
                     .map_err(|e| e.to_string())
             });
             if let Err(e) = result {
@@ -240,26 +316,35 @@ impl RerunSink {
 impl MetricSink for RerunSink {
     fn record(&mut self, timeline: Timeline, step: u64, name: &str, value: f64) {
         let wall = self.start.elapsed().as_secs_f64();
-        let s = self
-            .series
-            .entry(name.to_string())
-            .or_insert_with(|| Series {
-                timeline,
-                steps: Vec::new(),
-                values: Vec::new(),
-                walls: Vec::new(),
-                bucket: None,
-                last_point: None,
-            });
-        // aggregate into the current bucket; close it once min_gap has passed since the last point
-        let b = s.bucket.get_or_insert((step as i64, 0.0, 0, wall));
-        (b.0, b.1, b.2, b.3) = (step as i64, b.1 + value, b.2 + 1, wall);
-        let due = s.last_point.is_none_or(|t| t.elapsed() >= self.min_gap);
-        if due && let Some((st, sum, n, w)) = s.bucket.take() {
-            s.steps.push(st);
-            s.values.push(sum / n as f64);
-            s.walls.push(w);
-            s.last_point = Some(Instant::now());
+        self.clock[slot(timeline)] = Some(step as i64);
+        let [env, learner] = self.clock.map(|c| c.unwrap_or(0));
+        if !self.series.contains_key(name) {
+            self.touch(name);
+            self.series.insert(
+                name.to_string(),
+                Series {
+                    points: Vec::new(),
+                    bucket: None,
+                    tokens: self.burst,
+                    refilled: Instant::now(),
+                },
+            );
+        }
+        let Some(s) = self.series.get_mut(name) else {
+            return;
+        };
+        // aggregate into the current bucket; close it when the series has a token to spend
+        let b = s.bucket.get_or_insert((0.0, 0, env, learner, wall));
+        *b = (b.0 + value, b.1 + 1, env, learner, wall);
+        let now = Instant::now();
+        s.tokens =
+            (s.tokens + now.duration_since(s.refilled).as_secs_f64() * self.rate).min(self.burst);
+        s.refilled = now;
+        if s.tokens >= 1.0
+            && let Some((sum, n, e, l, w)) = s.bucket.take()
+        {
+            s.tokens -= 1.0;
+            s.points.push((e, l, sum / n as f64, w));
             self.points += 1;
         }
         if self.last_send.elapsed() >= Duration::from_millis(500) {
@@ -273,6 +358,7 @@ impl MetricSink for RerunSink {
     }
 
     fn image(&mut self, timeline: Timeline, step: u64, name: &str, frame: &Frame) {
+        self.touch(name);
         self.at(Some((timeline, step)));
         // PNG keeps long runs light: a classic-control frame is ~2 kB instead of ~100 kB raw
         match crate::png_file::encode(frame) {
@@ -294,6 +380,7 @@ impl MetricSink for RerunSink {
         cols: usize,
         values: &[f64],
     ) {
+        self.touch(name);
         self.at(Some((timeline, step)));
         let data = rerun::datatypes::TensorData::new(
             vec![rows as u64, cols as u64],
@@ -304,6 +391,7 @@ impl MetricSink for RerunSink {
     }
 
     fn bars(&mut self, timeline: Timeline, step: u64, name: &str, values: &[f64]) {
+        self.touch(name);
         self.at(Some((timeline, step)));
         self.log(name, &rerun::BarChart::new(values.to_vec()));
     }
@@ -315,10 +403,8 @@ impl MetricSink for RerunSink {
     fn flush(&mut self) {
         // close every open bucket so the last values are shown
         for s in self.series.values_mut() {
-            if let Some((st, sum, n, w)) = s.bucket.take() {
-                s.steps.push(st);
-                s.values.push(sum / n as f64);
-                s.walls.push(w);
+            if let Some((sum, n, e, l, w)) = s.bucket.take() {
+                s.points.push((e, l, sum / n as f64, w));
                 self.points += 1;
             }
         }
