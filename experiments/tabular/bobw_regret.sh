@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduction (spec §10.3): regret of best-of-both-worlds policy optimization on a layered MDP,
 # stochastic vs adversarial losses, Tsallis vs Shannon vs log-barrier, seeds × settings through
-# the CLI. Prints a table and writes it to experiments/results/<date>/bobw_regret.md.
+# the CLI. Prints a table and writes it to experiments/results/<date>/bobw_regret.md, with a plot
+# per regime (regret vs rounds, mean ± std over seeds, `mirrorflow plot`).
 #
 #   experiments/tabular/bobw_regret.sh [SEEDS] [ROUNDS]      (defaults 5 and 100000; ~1 min)
 #
@@ -64,5 +65,9 @@ for regime in ["stochastic", "adversarial"]:
         sd = (sum((f - mu) ** 2 for f in finals) / max(1, seeds - 1)) ** 0.5
         print(f"| {regime} | {reg} | {mu:.1f} ± {sd:.1f} | {slope:.3f} | {r2:.3f} |")
 PY
+for regime in stochastic adversarial; do
+  ./target/release/mirrorflow plot "$out"/$regime-* -o "$dest/bobw_regret_$regime.png" \
+    --metric online/regret --log-x --log-y --title "BOBW regret, $regime losses ($seeds seeds)"
+done
 cat "$dest/bobw_regret.md"
-echo "written to $dest/bobw_regret.md"
+echo "written to $dest/bobw_regret.md and $dest/bobw_regret_{stochastic,adversarial}.png"

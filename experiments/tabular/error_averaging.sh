@@ -2,7 +2,8 @@
 # Reproduction (spec §10.1 E1a, "Leverage the Average", Theorems 1–2): KL regularization
 # averages the errors of approximate value iteration. Garnet(100, 4, 3), γ = 0.9, additive
 # Gaussian errors ε_k ~ N(0, σ²), K = 300 iterations, GARNETS Garnets × SEEDS noise seeds, every
-# run through the CLI. Prints a table and writes experiments/results/<date>/error_averaging.md.
+# run through the CLI. Prints a table and writes experiments/results/<date>/error_averaging.md,
+# with a plot per noise level (mean ± std over Garnets and seeds, `mirrorflow plot`).
 #
 #   experiments/tabular/error_averaging.sh [GARNETS] [SEEDS]     (defaults 5 and 2; ~1 min)
 #
@@ -68,5 +69,11 @@ print()
 for sigma in ["0.5", "1.0"]:
     print(f"- σ = {sigma}: VI / MD-VI(λ=1) at k = 300 = {final[(sigma, 'vi')] / final[(sigma, 'mdvi_1')]:.1f}×, VI / MD-VI(λ=10) = {final[(sigma, 'vi')] / final[(sigma, 'mdvi_10')]:.1f}×")
 PY
+for sigma in 0.5 1.0; do
+  ./target/release/mirrorflow plot "$out"/$sigma-vi-* "$out"/$sigma-mdvi_1-* "$out"/$sigma-mdvi_10-* \
+    "$out"/$sigma-soft_vi_0.1-* "$out"/$sigma-mdvi_1_0.01-* \
+    -o "$dest/error_averaging_sigma$sigma.png" --metric tabular/q_error_inf --log-x --log-y \
+    --average-over env.model_seed --title "‖q* − q^πk‖∞, Gaussian errors σ = $sigma"
+done
 cat "$dest/error_averaging.md"
-echo "written to $dest/error_averaging.md"
+echo "written to $dest/error_averaging.md and $dest/error_averaging_sigma{0.5,1.0}.png"
