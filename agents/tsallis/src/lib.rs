@@ -10,9 +10,12 @@
 //! * [`bobw`]: per-state FTRL with ½-Tsallis (Tsallis-INF form), Shannon, log-barrier or hybrid
 //!   regularizers (the simplex solver of `mirrorflow-math`), importance-weighted loss estimates
 //!   with optional implicit exploration, dilated exploration bonus, exact pseudo-regret against
-//!   the best fixed policy in hindsight (occupancy measures). Known transitions.
+//!   the best fixed policy in hindsight (occupancy measures). Known or unknown transitions.
+//! * [`transitions`]: unknown transitions: visit counts, epoch-wise empirical model, Bernstein
+//!   confidence sets and upper occupancy bounds.
 #![deny(missing_docs)]
 
 pub mod bobw;
+pub mod transitions;
 
-pub use bobw::{BobwConfig, BobwPo, PoRegularizer};
+pub use bobw::{BobwConfig, BobwPo, PoRegularizer, TransitionKnowledge};
