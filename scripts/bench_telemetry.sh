@@ -2,12 +2,12 @@
 # Telemetry overhead on a native-env run: env steps/s with rerun off vs file vs connect
 # (a local rerun proxy saving what it receives), interleaved, medians of REPS runs.
 #
-#   scripts/bench_telemetry.sh [REPS] [ENV_STEPS]      (defaults 3 and 5000000)
+#   scripts/bench_telemetry.sh [REPS] [ENV_STEPS]      (defaults 3 and 30000000)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 reps="${1:-3}"
-steps="${2:-5000000}"
+steps="${2:-30000000}"
 cargo build -q --release
 out="$(mktemp -d)"
 port=19876
@@ -19,7 +19,7 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$reps"); do
   for mode in off file "connect=rerun+http://127.0.0.1:$port/proxy"; do
     tag="${mode%%=*}"
-    ./target/release/mirrorflow train experiments/runtime/determinism.toml --set "run.env_steps=$steps" \
+    ./target/release/mirrorflow train experiments/runtime/determinism.toml --set "run.env_steps=$steps" --set runtime.checkpoint_every=0 \
       --rerun "$mode" --run-dir "$out/$tag-$r" >/dev/null 2>&1
   done
 done
