@@ -447,7 +447,10 @@ fn group(runs: &[Run], args: &PlotArgs) -> Vec<Group> {
             } else {
                 differing
                     .iter()
-                    .map(|d| format!("{d}={}", k.get(d).map_or("-", |v| v.as_str())))
+                    .map(|d| {
+                        let v = k.get(d).map_or("-", |v| v.as_str());
+                        format!("{d}={}", v.trim_matches('"'))
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             };
