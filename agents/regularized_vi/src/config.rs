@@ -35,6 +35,18 @@ pub enum Noise {
     },
 }
 
+/// Where sampled backups get their next states.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sampler {
+    /// The planner draws them from the model itself.
+    #[default]
+    Model,
+    /// Env shards collect them through the actor–learner runtime (a generative env sweeping
+    /// the state–action pairs); one version = one iteration's `m·S·A·n` samples.
+    EnvShards,
+}
+
 /// Hyper-parameters of MD-VI(λ, τ, m).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -58,6 +70,8 @@ pub struct MdviConfig {
     /// Regularized greedy policy: `softmax` (Shannon; KL and entropy), `sparsemax` or
     /// `{ tsallis = { q = 1.5 } }` (Tsallis entropy, sparse policies; needs λ = 0, τ > 0).
     pub policy: PolicyHead,
+    /// Where sampled backups (`noise = { kind = "sampled", n }`) draw next states.
+    pub sampler: Sampler,
 }
 
 impl Default for MdviConfig {
@@ -71,6 +85,7 @@ impl Default for MdviConfig {
             eval_every: 1,
             threads: 0,
             policy: PolicyHead::Softmax,
+            sampler: Sampler::Model,
         }
     }
 }
@@ -144,6 +159,15 @@ impl MdviConfig {
             {
                 return Err(err("policy.tsallis.q", q, "must be in (1, 2]"));
             }
+        }
+        if self.sampler == Sampler::EnvShards
+            && (!matches!(self.noise, Noise::Sampled { .. }) || self.form != Form::Md)
+        {
+            return Err(err(
+                "sampler",
+                "\"env_shards\"",
+                "needs noise = { kind = \"sampled\", n = N } and form = \"md\"",
+            ));
         }
         if let Noise::Sampled { n: 0 } = self.noise {
             return Err(err("noise.n", 0, "must be >= 1 next-state samples"));

@@ -18,6 +18,8 @@
 pub mod config;
 pub mod evaluation;
 pub mod mdvi;
+pub mod sampled;
 
-pub use config::{Form, MdviConfig, Noise};
+pub use config::{Form, MdviConfig, Noise, Sampler};
 pub use mdvi::Mdvi;
+pub use sampled::{SampledMdvi, SampledMdviBuilder};

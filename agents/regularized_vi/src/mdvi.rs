@@ -46,6 +46,8 @@ pub struct Mdvi {
     v: Vec<f64>,
     pv: Vec<f64>,
     last_eval: Option<u64>,
+    /// Next states collected outside (`m·S·A·n`, pair-major), for the next iteration.
+    external: Option<Vec<u32>>,
 }
 
 impl Mdvi {
@@ -68,9 +70,20 @@ impl Mdvi {
             v: vec![0.0; s_n],
             pv: vec![0.0; s_n * a_n],
             last_eval: None,
+            external: None,
             cfg,
             mdp,
         })
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> &MdviConfig {
+        &self.cfg
+    }
+
+    /// The model.
+    pub fn mdp(&self) -> &Arc<TabularMdp> {
+        &self.mdp
     }
 
     /// `ln π_k` (`S × A`).
@@ -240,11 +253,16 @@ impl Mdvi {
             if let Noise::Sampled { n } = self.cfg.noise {
                 // sequential: one random stream, the same draws whatever the thread count
                 let (r, inv) = (mdp.rewards(), 1.0 / n as f64);
+                let base = inner as usize * s_n * a_n * n as usize;
                 for s in 0..s_n {
                     for a in 0..a_n {
                         let mut acc = 0.0;
-                        for _ in 0..n {
-                            acc += self.v[mdp.sample_next(s, a, &mut self.rng)];
+                        for j in 0..n as usize {
+                            let next = match &self.external {
+                                Some(x) => x[base + (s * a_n + a) * n as usize + j] as usize,
+                                None => mdp.sample_next(s, a, &mut self.rng),
+                            };
+                            acc += self.v[next];
                         }
                         self.state[s * a_n + a] = r[s * a_n + a] + gamma * acc * inv;
                     }
@@ -370,6 +388,67 @@ impl Mdvi {
             ret,
         );
         self.last_eval = Some(self.k);
+    }
+}
+
+impl Mdvi {
+    /// One iteration whose sampled backups use `next_states` instead of drawing from the model:
+    /// `m·S·A·n` states, backup-major then pair-major (`[(b·S·A + s·A + a)·n + j]`). Needs
+    /// `noise = sampled` and the MD form.
+    pub fn iterate_with_samples(
+        &mut self,
+        next_states: Vec<u32>,
+        metrics: &mut dyn MetricSink,
+    ) -> Result<(), Error> {
+        let Noise::Sampled { n } = self.cfg.noise else {
+            return Err(Error::Learner(
+                "collected samples need noise = { kind = \"sampled\", n = N }".into(),
+            ));
+        };
+        let (s_n, a_n) = (self.mdp.num_states(), self.mdp.num_actions());
+        let want = self.cfg.m as usize * s_n * a_n * n as usize;
+        if next_states.len() != want || self.cfg.form != Form::Md {
+            return Err(Error::Learner(format!(
+                "an MD iteration needs {want} collected next states (m·S·A·n), got {}",
+                next_states.len()
+            )));
+        }
+        if let Some(bad) = next_states.iter().find(|&&x| x as usize >= s_n) {
+            return Err(Error::Learner(format!(
+                "collected next state {bad} is not a state (S = {s_n})"
+            )));
+        }
+        self.external = Some(next_states);
+        let result = self.iterate(metrics);
+        self.external = None;
+        result
+    }
+
+    /// The MD form's full state (`q_k`, `ln π_k`, `ln π_{k−1}`, `k`), for checkpoints.
+    pub fn md_state(&self) -> (&[f64], &[f64], &[f64], u64) {
+        (&self.state, &self.log_pi, &self.log_pi_prev, self.k)
+    }
+
+    /// Restores what [`Mdvi::md_state`] returned.
+    pub fn restore_md_state(
+        &mut self,
+        q: &[f64],
+        log_pi: &[f64],
+        log_pi_prev: &[f64],
+        k: u64,
+    ) -> Result<(), Error> {
+        let len = self.state.len();
+        if q.len() != len || log_pi.len() != len || log_pi_prev.len() != len {
+            return Err(Error::Learner(format!(
+                "the checkpoint's tables do not have S·A = {len} entries"
+            )));
+        }
+        self.state.copy_from_slice(q);
+        self.q.copy_from_slice(q);
+        self.log_pi.copy_from_slice(log_pi);
+        self.log_pi_prev.copy_from_slice(log_pi_prev);
+        self.k = k;
+        Ok(())
     }
 }
 

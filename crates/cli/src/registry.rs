@@ -3,7 +3,7 @@
 
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
-use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig};
+use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
 use mirrorflow_agent_tsallis::{BobwConfig, BobwPo};
 use mirrorflow_core::{AgentBuilder, Env, EnvFactory, EnvSpec, Planner, Space, TabularMdp};
 use mirrorflow_env_classic as classic;
@@ -293,6 +293,10 @@ pub struct ResolvedAgent {
     pub agent: AgentKind,
     /// Metric the progress bar shows.
     pub key_metric: &'static str,
+    /// For learners that sample a known model through env shards: the model and the samples
+    /// one iteration needs (the runtime then runs generative sampler envs, one version per
+    /// iteration).
+    pub generative: Option<(Arc<TabularMdp>, u64)>,
 }
 
 /// One agent registry entry.
@@ -339,6 +343,7 @@ pub fn agents() -> Vec<AgentEntry> {
                     params: resolved,
                     agent: AgentKind::Planner(Box::new(planner)),
                     key_metric: "online/regret",
+                    generative: None,
                 })
             },
         },
@@ -372,6 +377,7 @@ pub fn agents() -> Vec<AgentEntry> {
                     params: resolved,
                     agent: AgentKind::Rollout(Arc::new(builder)),
                     key_metric: "charts/episodic_return",
+                    generative: None,
                 })
             },
         },
@@ -393,16 +399,31 @@ pub fn agents() -> Vec<AgentEntry> {
                         env.id
                     )));
                 };
-                let planner = Mdvi::new(cfg.clone(), mdp.clone(), seed)
-                    .map_err(|e| cfg_err(e.to_string()))?;
                 let mut resolved = toml::Table::new();
                 resolved.insert("kind".into(), toml::Value::String("mdvi".into()));
                 resolved.extend(to_table(&cfg));
+                if cfg.sampler == Sampler::EnvShards {
+                    let builder = SampledMdviBuilder {
+                        cfg: cfg.clone(),
+                        mdp: mdp.clone(),
+                    };
+                    let per_iteration = builder.samples_per_iteration();
+                    return Ok(ResolvedAgent {
+                        kind_name: "mdvi".into(),
+                        params: resolved,
+                        agent: AgentKind::Rollout(Arc::new(builder)),
+                        key_metric: "tabular/q_error_inf",
+                        generative: Some((mdp.clone(), per_iteration)),
+                    });
+                }
+                let planner = Mdvi::new(cfg.clone(), mdp.clone(), seed)
+                    .map_err(|e| cfg_err(e.to_string()))?;
                 Ok(ResolvedAgent {
                     kind_name: "mdvi".into(),
                     params: resolved,
                     agent: AgentKind::Planner(Box::new(planner)),
                     key_metric: "tabular/q_error_inf",
+                    generative: None,
                 })
             },
         },

@@ -49,14 +49,54 @@ pub fn prepare(config: &Path, sets: &[String], seed: Option<u64>) -> Result<Plan
     }
     file.runtime.validate()?;
     file.telemetry.validate()?;
-    let env = resolve_env(&file.env)?;
+    let mut env = resolve_env(&file.env)?;
     let agent = resolve_agent(
         &file.agent,
         &env,
         SeedStream::new(file.seed).learner(),
         file.run.iterations,
     )?;
+    let mut file = file;
+    if let Some((mdp, per_iteration)) = &agent.generative {
+        generative_plan(&mut file, &mut env, mdp.clone(), *per_iteration)?;
+    }
     Ok(Plan { file, env, agent })
+}
+
+/// A learner that samples a known model through env shards: the envs become generative
+/// samplers sweeping the state–action pairs, one version is one iteration (`per_iteration`
+/// samples), `steps_per_env` is derived, and the budget is `[run] iterations`.
+fn generative_plan(
+    file: &mut ExperimentFile,
+    env: &mut ResolvedEnv,
+    mdp: Arc<mirrorflow_core::TabularMdp>,
+    per_iteration: u64,
+) -> Result<(), ConfigError> {
+    let r = &mut file.runtime;
+    let per_batch_row =
+        r.num_shards as u64 * r.envs_per_shard as u64 * r.batches_per_version as u64;
+    if per_batch_row == 0 || !per_iteration.is_multiple_of(per_batch_row) {
+        return Err(cfg_err(format!(
+            "[runtime] num_shards × envs_per_shard × batches_per_version = {} × {} × {} must divide the {per_iteration} samples of one iteration (m·S·A·n); e.g. num_shards = 1, envs_per_shard = 1",
+            r.num_shards, r.envs_per_shard, r.batches_per_version
+        )));
+    }
+    r.steps_per_env = (per_iteration / per_batch_row) as usize;
+    file.run.env_steps = file.run.iterations * per_iteration;
+    let total = per_batch_row / r.batches_per_version as u64;
+    let id = format!("{}-generative", env.id);
+    let sampler = mirrorflow_env_tabular::GenerativeEnv::new(&id, mdp.clone(), 0, total);
+    let spec = mirrorflow_core::Env::spec(&sampler).clone();
+    env.spec = spec;
+    env.factory = Arc::new(move |i| {
+        Ok(Box::new(mirrorflow_env_tabular::GenerativeEnv::new(
+            &id,
+            mdp.clone(),
+            i,
+            total,
+        )) as Box<dyn mirrorflow_core::Env>)
+    });
+    Ok(())
 }
 
 /// The fully resolved config, with provenance in a comment header. Feeding it back to

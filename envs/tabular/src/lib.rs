@@ -8,15 +8,19 @@
 //! * [`chain`]: Strens' chain and RiverSwim (Strehl & Littman).
 //! * [`layered`]: layered episodic MDPs with stochastic or adversarial losses (spec §1.4, §5).
 //! * [`file`]: a user's own MDP from a JSON file (`env.id = "tabular-file"`).
+//! * [`generative`]: a model's generative sampler as an env, sweeping state–action pairs, so
+//!   sampled backups are collected by env shards through the runtime.
 #![deny(missing_docs)]
 
 pub mod chain;
 pub mod file;
 pub mod garnet;
+pub mod generative;
 pub mod gridworld;
 pub mod layered;
 mod tabular_env;
 
+pub use generative::GenerativeEnv;
 pub use mirrorflow_core::TabularMdp;
 pub use tabular_env::TabularEnv;
 
