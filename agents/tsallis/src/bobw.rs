@@ -58,6 +58,18 @@ pub enum TransitionKnowledge {
     Unknown,
 }
 
+/// Who plays the episodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpisodeSource {
+    /// The planner samples its own episodes from the model.
+    #[default]
+    Model,
+    /// An env shard plays them through the actor–learner runtime (one episode per policy
+    /// version), see [`crate::episodes`].
+    EnvShards,
+}
+
 /// Hyper-parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -80,6 +92,8 @@ pub struct BobwConfig {
     pub transitions: TransitionKnowledge,
     /// Confidence level δ ∈ (0, 1) of the transition confidence sets (unknown transitions).
     pub delta: f64,
+    /// Who plays the episodes: the planner on the model, or an env shard (runtime).
+    pub sampler: EpisodeSource,
 }
 
 impl Default for BobwConfig {
@@ -94,6 +108,7 @@ impl Default for BobwConfig {
             record_every: 10,
             transitions: TransitionKnowledge::Known,
             delta: 0.01,
+            sampler: EpisodeSource::Model,
         }
     }
 }
@@ -167,6 +182,21 @@ impl BobwPo {
             cfg,
             model,
         })
+    }
+
+    /// Rounds played so far.
+    pub fn rounds_played(&self) -> u64 {
+        self.t
+    }
+
+    /// Marks round `t` as played (the runtime learner plays rounds outside [`Planner::iterate`]).
+    pub(crate) fn set_rounds_played(&mut self, t: u64) {
+        self.t = t;
+    }
+
+    /// The layered model (shape, and the true dynamics for the regret metric).
+    pub fn model(&self) -> &Arc<LayeredModel> {
+        &self.model
     }
 
     /// `π_t` (`S × A`) of the current round (after [`BobwPo::compute_policy`]).
@@ -307,11 +337,28 @@ impl BobwPo {
     }
 }
 
-impl Planner for BobwPo {
-    fn iterate(&mut self, metrics: &mut dyn MetricSink) -> Result<(), Error> {
-        self.t += 1;
-        let t = self.t;
-        self.compute_policy(t)?;
+impl BobwPo {
+    /// Plays round `t`'s episode on the model with `π_t`: the visited `(s, a)` and their
+    /// realized losses.
+    pub(crate) fn play(&mut self, t: u64) -> (Vec<(usize, usize)>, Vec<f64>) {
+        let mut realized = vec![0.0; self.policy.len()];
+        self.model.draw_losses(t - 1, &mut self.rng, &mut realized);
+        let path = self.sample_episode();
+        let a_n = self.model.num_actions();
+        let observed = path.iter().map(|&(s, a)| realized[s * a_n + a]).collect();
+        (path, observed)
+    }
+
+    /// Steps 3–6 after round `t`'s episode, played with `π_t` (the current policy): loss
+    /// estimates, `Q̂`, bonus, cumulative losses, the transition model, and the regret metrics.
+    pub fn update(
+        &mut self,
+        t: u64,
+        path: &[(usize, usize)],
+        observed: &[f64],
+        metrics: &mut dyn MetricSink,
+    ) -> Result<(), Error> {
+        let a_n = self.model.num_actions();
         let occ = match &self.empirical {
             Some(e) => e.upper_occupancy(&self.policy),
             None => self.model.occupancy(&self.policy),
@@ -322,19 +369,13 @@ impl Planner for BobwPo {
         for (m, l) in self.mean_sum.iter_mut().zip(&self.scratch) {
             *m += l;
         }
-        // the episode: realized losses, observed only along the path
-        let mut realized = vec![0.0; self.policy.len()];
-        self.model.draw_losses(t - 1, &mut self.rng, &mut realized);
-        let path = self.sample_episode();
-        let a_n = self.model.num_actions();
-        let observed: Vec<f64> = path.iter().map(|&(s, a)| realized[s * a_n + a]).collect();
-        let est = self.estimate(&occ, &path, &observed);
+        let est = self.estimate(&occ, path, observed);
         let q_hat = match &self.empirical {
             Some(e) => crate::transitions::q_values(&self.model, e, &self.policy, &est),
             None => self.model.q_values(&self.policy, &est),
         };
         if let Some(e) = self.empirical.as_mut() {
-            e.observe(&path);
+            e.observe(path);
         }
         let big_b = if self.cfg.kappa > 0.0 {
             self.dilated_bonus(&self.bonus(t, &occ))
@@ -377,6 +418,16 @@ impl Planner for BobwPo {
             }
         }
         Ok(())
+    }
+}
+
+impl Planner for BobwPo {
+    fn iterate(&mut self, metrics: &mut dyn MetricSink) -> Result<(), Error> {
+        self.t += 1;
+        let t = self.t;
+        self.compute_policy(t)?;
+        let (path, observed) = self.play(t);
+        self.update(t, &path, &observed, metrics)
     }
 
     fn iterations(&self) -> u64 {

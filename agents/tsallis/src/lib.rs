@@ -11,11 +11,15 @@
 //!   regularizers (the simplex solver of `mirrorflow-math`), importance-weighted loss estimates
 //!   with optional implicit exploration, dilated exploration bonus, exact pseudo-regret against
 //!   the best fixed policy in hindsight (occupancy measures). Known or unknown transitions.
+//! * [`episodes`]: the same learner fed by episodes that an env shard plays through the
+//!   actor–learner runtime (`sampler = "env_shards"`).
 //! * [`transitions`]: unknown transitions: visit counts, epoch-wise empirical model, Bernstein
 //!   confidence sets and upper occupancy bounds.
 #![deny(missing_docs)]
 
 pub mod bobw;
+pub mod episodes;
 pub mod transitions;
 
-pub use bobw::{BobwConfig, BobwPo, PoRegularizer, TransitionKnowledge};
+pub use bobw::{BobwConfig, BobwPo, EpisodeSource, PoRegularizer, TransitionKnowledge};
+pub use episodes::BobwBuilder;

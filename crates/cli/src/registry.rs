@@ -4,7 +4,7 @@
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
-use mirrorflow_agent_tsallis::{BobwConfig, BobwPo};
+use mirrorflow_agent_tsallis::{BobwBuilder, BobwConfig, BobwPo, EpisodeSource};
 use mirrorflow_core::{AgentBuilder, Env, EnvFactory, EnvSpec, Planner, Space, TabularMdp};
 use mirrorflow_env_classic as classic;
 use mirrorflow_env_tabular as tabular;
@@ -293,10 +293,25 @@ pub struct ResolvedAgent {
     pub agent: AgentKind,
     /// Metric the progress bar shows.
     pub key_metric: &'static str,
-    /// For learners that sample a known model through env shards: the model and the samples
-    /// one iteration needs (the runtime then runs generative sampler envs, one version per
-    /// iteration).
-    pub generative: Option<(Arc<TabularMdp>, u64)>,
+    /// How the runtime must be shaped for this learner, if it fixes that itself.
+    pub runtime_shape: Option<RuntimeShape>,
+}
+
+/// Runtime shapes that a learner dictates.
+pub enum RuntimeShape {
+    /// Sampled backups of a known model: generative sampler envs sweep the state–action pairs;
+    /// one version = one iteration of `per_iteration` samples.
+    Generative {
+        /// The model sampled.
+        mdp: Arc<TabularMdp>,
+        /// Samples per iteration (`m·S·A·n`).
+        per_iteration: u64,
+    },
+    /// One episode of `horizon` steps per version, on one env.
+    Episodes {
+        /// Steps per episode.
+        horizon: usize,
+    },
 }
 
 /// One agent registry entry.
@@ -333,17 +348,36 @@ pub fn agents() -> Vec<AgentEntry> {
                         env.id
                     )));
                 };
-                let planner = BobwPo::new(cfg.clone(), model.clone(), rounds, seed)
-                    .map_err(|e| cfg_err(e.to_string()))?;
                 let mut resolved = toml::Table::new();
                 resolved.insert("kind".into(), toml::Value::String("bobw_po".into()));
                 resolved.extend(to_table(&cfg));
+                if cfg.sampler == EpisodeSource::EnvShards {
+                    let builder = BobwBuilder {
+                        cfg: cfg.clone(),
+                        model: model.clone(),
+                        rounds,
+                    };
+                    builder
+                        .make_learner(&env.spec, seed)
+                        .map_err(|e| cfg_err(format!("[agent] (kind = \"bobw_po\"): {e}")))?;
+                    return Ok(ResolvedAgent {
+                        kind_name: "bobw_po".into(),
+                        params: resolved,
+                        agent: AgentKind::Rollout(Arc::new(builder)),
+                        key_metric: "online/regret",
+                        runtime_shape: Some(RuntimeShape::Episodes {
+                            horizon: model.horizon(),
+                        }),
+                    });
+                }
+                let planner = BobwPo::new(cfg.clone(), model.clone(), rounds, seed)
+                    .map_err(|e| cfg_err(e.to_string()))?;
                 Ok(ResolvedAgent {
                     kind_name: "bobw_po".into(),
                     params: resolved,
                     agent: AgentKind::Planner(Box::new(planner)),
                     key_metric: "online/regret",
-                    generative: None,
+                    runtime_shape: None,
                 })
             },
         },
@@ -377,7 +411,7 @@ pub fn agents() -> Vec<AgentEntry> {
                     params: resolved,
                     agent: AgentKind::Rollout(Arc::new(builder)),
                     key_metric: "charts/episodic_return",
-                    generative: None,
+                    runtime_shape: None,
                 })
             },
         },
@@ -413,7 +447,10 @@ pub fn agents() -> Vec<AgentEntry> {
                         params: resolved,
                         agent: AgentKind::Rollout(Arc::new(builder)),
                         key_metric: "tabular/q_error_inf",
-                        generative: Some((mdp.clone(), per_iteration)),
+                        runtime_shape: Some(RuntimeShape::Generative {
+                            mdp: mdp.clone(),
+                            per_iteration,
+                        }),
                     });
                 }
                 let planner = Mdvi::new(cfg.clone(), mdp.clone(), seed)
@@ -423,7 +460,7 @@ pub fn agents() -> Vec<AgentEntry> {
                     params: resolved,
                     agent: AgentKind::Planner(Box::new(planner)),
                     key_metric: "tabular/q_error_inf",
-                    generative: None,
+                    runtime_shape: None,
                 })
             },
         },

@@ -2,7 +2,9 @@
 
 use crate::checkpoints::{self, FileCheckpoints};
 use crate::config::{ConfigError, ExperimentFile, Schedule, cfg_err, load};
-use crate::registry::{AgentKind, ResolvedAgent, ResolvedEnv, resolve_agent, resolve_env};
+use crate::registry::{
+    AgentKind, ResolvedAgent, ResolvedEnv, RuntimeShape, resolve_agent, resolve_env,
+};
 use anyhow::Context;
 use mirrorflow_core::{FrameCapture, MetricSink, ParamSnapshot, SeedStream, Timeline};
 use mirrorflow_runtime::cluster::{ClusterSpec, EXIT_RENDEZVOUS, Peers};
@@ -57,8 +59,19 @@ pub fn prepare(config: &Path, sets: &[String], seed: Option<u64>) -> Result<Plan
         file.run.iterations,
     )?;
     let mut file = file;
-    if let Some((mdp, per_iteration)) = &agent.generative {
-        generative_plan(&mut file, &mut env, mdp.clone(), *per_iteration)?;
+    match &agent.runtime_shape {
+        Some(RuntimeShape::Generative { mdp, per_iteration }) => {
+            generative_plan(&mut file, &mut env, mdp.clone(), *per_iteration)?;
+        }
+        Some(RuntimeShape::Episodes { horizon }) => {
+            // one round = one whole episode on one env; no checkpoints (see the agent)
+            let r = &mut file.runtime;
+            (r.num_shards, r.envs_per_shard, r.batches_per_version) = (1, 1, 1);
+            (r.steps_per_env, r.checkpoint_every, r.lag) = (*horizon, 0, 0);
+            r.schedule = Schedule::Sync;
+            file.run.env_steps = file.run.iterations * *horizon as u64;
+        }
+        None => {}
     }
     Ok(Plan { file, env, agent })
 }
