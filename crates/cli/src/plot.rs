@@ -122,16 +122,18 @@ pub fn plot(args: &PlotArgs) -> anyhow::Result<Vec<(String, usize)>> {
         let labels = (title.as_str(), x_label.as_str(), metric.as_str());
         let (x0, x1) = pad(xs, args.log_x);
         let (y0, y1) = pad(ys, args.log_y);
-        match (args.log_x, args.log_y) {
-            (false, false) => draw(&root, x0..x1, y0..y1, &groups, labels),
-            (true, false) => draw(&root, (x0..x1).log_scale(), y0..y1, &groups, labels),
-            (false, true) => draw(&root, x0..x1, (y0..y1).log_scale(), &groups, labels),
+        let logs = (args.log_x, args.log_y);
+        match logs {
+            (false, false) => draw(&root, x0..x1, y0..y1, &groups, labels, logs),
+            (true, false) => draw(&root, (x0..x1).log_scale(), y0..y1, &groups, labels, logs),
+            (false, true) => draw(&root, x0..x1, (y0..y1).log_scale(), &groups, labels, logs),
             (true, true) => draw(
                 &root,
                 (x0..x1).log_scale(),
                 (y0..y1).log_scale(),
                 &groups,
                 labels,
+                logs,
             ),
         }?;
         root.present().map_err(draw_err)?;
@@ -167,6 +169,7 @@ fn draw<X, Y>(
     y: Y,
     groups: &[Group],
     (title, x_label, y_label): (&str, &str, &str),
+    logs: (bool, bool),
 ) -> anyhow::Result<()>
 where
     X: AsRangedCoord<Value = f64>,
@@ -189,8 +192,8 @@ where
         .axis_desc_style(("sans-serif", 15))
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(225, 225, 225))
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| if logs.0 { log_tick(*v) } else { tick(*v) })
+        .y_label_formatter(&|v| if logs.1 { log_tick(*v) } else { tick(*v) })
         .draw()
         .map_err(draw_err)?;
     for (k, g) in groups.iter().enumerate() {
@@ -242,6 +245,16 @@ fn tick(v: f64) -> String {
         let s = format!("{v:.3}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
         s.to_string()
+    }
+}
+
+/// Log-axis labels only at 1, 2 and 5 times a power of ten (the grid keeps every tick).
+fn log_tick(v: f64) -> String {
+    let mantissa = v / 10f64.powf(v.abs().log10().floor());
+    if [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 1e-6) {
+        tick(v)
+    } else {
+        String::new()
     }
 }
 
@@ -571,6 +584,11 @@ mod tests {
             .map(tick)
             .collect();
         assert_eq!(t, ["0", "0.6", "250", "1.2e6", "3e-4", "-2.5"]);
+        let l: Vec<String> = [10.0, 20.0, 30.0, 50.0, 90.0, 0.2, 0.3]
+            .into_iter()
+            .map(log_tick)
+            .collect();
+        assert_eq!(l, ["10", "20", "", "50", "", "0.2", ""]);
     }
 
     #[test]
