@@ -81,6 +81,13 @@ fn violations(pkgs: &[Pkg]) -> Vec<String> {
                         );
                     }
                 }
+                "replay" => {
+                    if dep_ws.is_some_and(|w| w != "core")
+                        || HEAVY.iter().any(|h| is_heavy(&d.name, h))
+                    {
+                        bad("R5", d, "replay depends on core only (the runtime owns it)");
+                    }
+                }
                 "telemetry" => {
                     if dep_ws.is_some_and(|w| w != "core") {
                         bad("R6", d, "telemetry depends on core (and rerun) only");
@@ -203,6 +210,14 @@ fn the_checker_catches_each_rule() {
                 &[("mirrorflow-env-classic", "normal")],
             ),
             "R5",
+        ),
+        (
+            pkg("mirrorflow-replay", &[("mirrorflow-math", "normal")]),
+            "R5",
+        ),
+        (
+            pkg("mirrorflow-agent-sac", &[("mirrorflow-replay", "normal")]),
+            "R3",
         ),
         (
             pkg("mirrorflow-telemetry", &[("mirrorflow-runtime", "normal")]),

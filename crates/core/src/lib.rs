@@ -9,6 +9,8 @@
 //! * [`shard`]: [`EnvShard`], a batch of envs with auto-reset that produces [`TransitionBatch`]es;
 //!   the unit the runtime places on workers.
 //! * [`policy`], [`learner`]: the acting and learning sides of an agent.
+//! * [`replay`]: what off-policy learners ask of experience replay ([`ReplaySpec`]) and what
+//!   they get ([`SampledBatch`]).
 //! * [`metrics`]: [`MetricSink`], the one way metrics leave a component.
 //! * [`rng`]: explicit, portable random numbers and seed streams keyed by run seed and *global*
 //!   env index, so results do not depend on how envs are spread over workers.
@@ -32,6 +34,7 @@ pub mod error;
 pub mod learner;
 pub mod metrics;
 pub mod policy;
+pub mod replay;
 pub mod rng;
 pub mod shard;
 pub mod space;
@@ -43,6 +46,7 @@ pub use error::{EnvError, Error};
 pub use learner::{AgentBuilder, Array2, Learner, ParamSnapshot, Planner, Tensor, TensorData};
 pub use metrics::{MetricSink, Timeline};
 pub use policy::{ActMode, Policy, RandomPolicy};
+pub use replay::{PrioritySpec, ReplaySpec, SampledBatch};
 pub use rng::{Rng, SeedStream};
 pub use shard::{EnvShard, FrameCapture};
 pub use space::{Dtype, Space};
