@@ -7,6 +7,7 @@ use crate::env::EnvSpec;
 use crate::error::Error;
 use crate::metrics::MetricSink;
 use crate::policy::Policy;
+use crate::replay::{OffPolicySpec, SampledBatch};
 use serde::{Deserialize, Serialize};
 
 /// Numbers of one named tensor.
@@ -86,6 +87,26 @@ pub trait Learner {
     fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error>;
 }
 
+/// A learner that updates from replayed minibatches (SAC, M-DQN). The runtime owns the replay
+/// and calls [`OffPolicyLearner::update`] as the agent's [`OffPolicySpec`] says.
+pub trait OffPolicyLearner {
+    /// Sees every collected batch before it enters replay (counters, episode statistics).
+    fn observe(&mut self, _batch: &TransitionBatch, _metrics: &mut dyn MetricSink) {}
+
+    /// One update from a sampled batch; returns `|δ|` per row when the replay is prioritized.
+    fn update(
+        &mut self,
+        batch: &SampledBatch,
+        metrics: &mut dyn MetricSink,
+    ) -> Result<Option<Vec<f64>>, Error>;
+
+    /// Current parameters.
+    fn snapshot(&self) -> ParamSnapshot;
+
+    /// Replaces the parameters (resume).
+    fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error>;
+}
+
 /// An agent that computes with a known model, one iteration at a time (exact MD-VI, ...).
 pub trait Planner {
     /// Runs one iteration and records its metrics at learner step [`Planner::iterations`].
@@ -118,4 +139,22 @@ pub trait AgentBuilder: Send + Sync {
     /// An acting policy for the given parameters.
     fn make_policy(&self, spec: &EnvSpec, params: &ParamSnapshot)
     -> Result<Box<dyn Policy>, Error>;
+
+    /// For off-policy agents: the replay they learn from. The runtime then builds the learner
+    /// with [`AgentBuilder::make_off_policy_learner`] and feeds it replayed batches instead of
+    /// calling [`AgentBuilder::make_learner`].
+    fn off_policy(&self) -> Option<OffPolicySpec> {
+        None
+    }
+
+    /// The off-policy learner, seeded.
+    fn make_off_policy_learner(
+        &self,
+        _spec: &EnvSpec,
+        _seed: u64,
+    ) -> Result<Box<dyn OffPolicyLearner>, Error> {
+        Err(Error::Learner(
+            "this agent does not learn from replay".into(),
+        ))
+    }
 }

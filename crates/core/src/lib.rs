@@ -43,10 +43,12 @@ pub mod tabular;
 pub use batch::{EpisodeStat, TransitionBatch};
 pub use env::{Env, EnvFactory, EnvSpec, Frame, StepInfo};
 pub use error::{EnvError, Error};
-pub use learner::{AgentBuilder, Array2, Learner, ParamSnapshot, Planner, Tensor, TensorData};
+pub use learner::{
+    AgentBuilder, Array2, Learner, OffPolicyLearner, ParamSnapshot, Planner, Tensor, TensorData,
+};
 pub use metrics::{MetricSink, Timeline};
 pub use policy::{ActMode, Policy, RandomPolicy};
-pub use replay::{PrioritySpec, ReplaySpec, SampledBatch};
+pub use replay::{OffPolicySpec, PrioritySpec, ReplaySpec, SampledBatch};
 pub use rng::{Rng, SeedStream};
 pub use shard::{EnvShard, FrameCapture};
 pub use space::{Dtype, Space};

@@ -67,6 +67,31 @@ impl ReplaySpec {
     }
 }
 
+/// How an off-policy agent learns from replay (the runtime's learner operator follows it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffPolicySpec {
+    /// The replay.
+    pub replay: ReplaySpec,
+    /// No update before this many env steps have been stored.
+    pub learning_starts: u64,
+    /// One round of updates per this many env steps, ≥ 1.
+    pub train_freq: u64,
+    /// Updates per round.
+    pub gradient_steps: u64,
+}
+
+impl OffPolicySpec {
+    /// Checks ranges; the message names the field and the value.
+    pub fn validate(&self) -> Result<(), String> {
+        self.replay.validate()?;
+        if self.train_freq == 0 {
+            return Err("train_freq = 0: must be at least 1 env step".into());
+        }
+        Ok(())
+    }
+}
+
 /// Rows sampled from replay.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampledBatch {

@@ -238,8 +238,7 @@ pub fn build(
     let peers = worker.peers();
     let seeds = SeedStream::new(plan.seed);
     let lag = plan.lag;
-    let mut initial = builder
-        .make_learner(&spec, seeds.learner())
+    let mut initial = crate::off_policy::make_learner(builder.as_ref(), &spec, seeds.learner())
         .map_err(RuntimeError::setup)?;
     let start = resume.as_ref().map_or(0, |c| c.version);
     // parameters for actor versions start − L ..= start

@@ -12,6 +12,7 @@
 
 pub mod actor_learner;
 pub mod cluster;
+pub mod off_policy;
 
 pub use actor_learner::{Checkpoint, CheckpointSink, LoopOutcome, LoopPlan, Schedule};
 use mirrorflow_core::{AgentBuilder, EnvFactory, EnvSpec};
