@@ -2,6 +2,7 @@
 //! typed parameters parsed from the config.
 
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
+use mirrorflow_agent_dqn::{MdqnBuilder, MdqnConfig};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
 use mirrorflow_agent_tsallis::{BobwBuilder, BobwConfig, BobwPo, EpisodeSource};
@@ -410,6 +411,36 @@ pub fn agents() -> Vec<AgentEntry> {
                     kind_name: "a2c".into(),
                     params: resolved,
                     agent: AgentKind::Rollout(Arc::new(builder)),
+                    key_metric: "charts/episodic_return",
+                    runtime_shape: None,
+                })
+            },
+        },
+        AgentEntry {
+            kind: "mdqn",
+            summary: "Munchausen-DQN on burn (alpha = 0: Soft-DQN; alpha = tau = 0: DQN), replay in the runtime",
+            needs: "a Discrete action space (CartPole-v1, Acrobot-v1, MountainCar-v0)",
+            defaults: || to_table(&MdqnConfig::default()),
+            build: |params, env, _seed, _rounds| {
+                let cfg: MdqnConfig = parse_section(
+                    "[agent] (kind = \"mdqn\")",
+                    toml::Value::Table(params.clone()),
+                )?;
+                cfg.validate()
+                    .map_err(|e| cfg_err(format!("[agent] (kind = \"mdqn\") {e}")))?;
+                if !matches!(env.spec.action_space, Space::Discrete { .. }) {
+                    return Err(cfg_err(format!(
+                        "[agent] kind = \"mdqn\" needs a Discrete action space; `{}` has {}",
+                        env.id, env.spec.action_space
+                    )));
+                }
+                let mut resolved = toml::Table::new();
+                resolved.insert("kind".into(), toml::Value::String("mdqn".into()));
+                resolved.extend(to_table(&cfg));
+                Ok(ResolvedAgent {
+                    kind_name: "mdqn".into(),
+                    params: resolved,
+                    agent: AgentKind::Rollout(Arc::new(MdqnBuilder { cfg })),
                     key_metric: "charts/episodic_return",
                     runtime_shape: None,
                 })
