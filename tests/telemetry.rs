@@ -44,21 +44,36 @@ fn rows(rrd: &Path, entity: &str, component: &str) -> u64 {
         .sum()
 }
 
+/// Trains `config` into `dir` with extra flags; panics with stderr on failure.
+fn train_into(dir: &Path, config: &str, extra: &[&str]) {
+    let mut args = vec!["train", config, "--run-dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = mirrorflow(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Finished episodes recorded in a run's `metrics.jsonl`.
+fn episodes_in(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .matches("charts/episodic_return")
+        .count() as u64
+}
+
 #[test]
 fn recordings_verify_and_hold_every_metric() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("run");
-    let out = mirrorflow(&[
-        "train",
+    train_into(
+        &dir,
         "experiments/tabular/mdvi_garnet.toml",
-        "--run-dir",
-        dir.to_str().unwrap(),
-        "--rerun",
-        "file",
-        "--set",
-        "telemetry.max_points_per_sec=1e9",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+        &[
+            "--rerun",
+            "file",
+            "--set",
+            "telemetry.max_points_per_sec=1e9",
+        ],
+    );
     let rrd = dir.join("telemetry.rrd");
     let verify = Command::new(rerun_cli())
         .args(["rrd", "verify"])
@@ -93,21 +108,13 @@ fn recordings_verify_and_hold_every_metric() {
 fn high_rate_series_are_aggregated() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("run");
-    let out = mirrorflow(&[
-        "train",
+    train_into(
+        &dir,
         "experiments/runtime/determinism.toml",
-        "--run-dir",
-        dir.to_str().unwrap(),
-        "--set",
-        "telemetry.max_points_per_sec=5",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let rrd = dir.join("telemetry.rrd");
-    let rows = scalar_rows(&rrd, "/charts/episodic_return");
-    let episodes = std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .unwrap()
-        .matches("charts/episodic_return")
-        .count() as u64;
+        &["--set", "telemetry.max_points_per_sec=5"],
+    );
+    let rows = scalar_rows(&dir.join("telemetry.rrd"), "/charts/episodic_return");
+    let episodes = episodes_in(&dir);
     assert!(
         rows >= 1 && rows < episodes,
         "{rows} points for {episodes} episodes"
@@ -118,37 +125,25 @@ fn high_rate_series_are_aggregated() {
 fn classic_control_runs_send_env_frames() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("run");
-    let out = mirrorflow(&[
-        "train",
-        "experiments/runtime/determinism.toml",
-        "--run-dir",
-        dir.to_str().unwrap(),
-        "--set",
-        "telemetry.frames_every=20",
-        "--set",
-        "telemetry.frames_min_gap_secs=0",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let rrd = dir.join("telemetry.rrd");
-    let frames = rows(&rrd, "/frames", "EncodedImage:blob");
-    let episodes = std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .unwrap()
-        .matches("charts/episodic_return")
-        .count() as u64;
+    let config = "experiments/runtime/determinism.toml";
+    train_into(
+        &dir,
+        config,
+        &[
+            "--set",
+            "telemetry.frames_every=20",
+            "--set",
+            "telemetry.frames_min_gap_secs=0",
+        ],
+    );
+    let frames = rows(&dir.join("telemetry.rrd"), "/frames", "EncodedImage:blob");
+    let episodes = episodes_in(&dir);
     // env 0 of the 16 films one episode in 20, every 2nd step (at most 250 frames each)
     assert!(frames >= 10, "{frames} frames");
     assert!(frames <= 250 * (episodes / 16 / 20 + 2), "{frames} frames");
     // the same transitions as without frames
     let plain = t.path().join("plain");
-    let out = mirrorflow(&[
-        "train",
-        "experiments/runtime/determinism.toml",
-        "--run-dir",
-        plain.to_str().unwrap(),
-        "--set",
-        "telemetry.frames_every=0",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    train_into(&plain, config, &["--set", "telemetry.frames_every=0"]);
     assert_eq!(
         json(&dir.join("summary.json"))["final_params_sha256"],
         json(&plain.join("summary.json"))["final_params_sha256"]
