@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::learner::{ParamSnapshot, Tensor, TensorData};
+use crate::rng::Rng;
 
 /// Appends little-endian values to a byte vector.
 #[derive(Default, Debug)]
@@ -19,6 +20,13 @@ impl Writer {
     /// Writes a `u64`.
     pub fn u64(&mut self, x: u64) -> &mut Self {
         self.bytes.extend_from_slice(&x.to_le_bytes());
+        self
+    }
+    /// Writes a generator's state (four `u64`s), for exact resume.
+    pub fn rng(&mut self, rng: &Rng) -> &mut Self {
+        for x in rng.state() {
+            self.u64(x);
+        }
         self
     }
     /// Writes an `f64` (bit-exact).
@@ -100,6 +108,14 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(
             b.try_into().map_err(|_| short("an integer"))?,
         ))
+    }
+    /// Reads a generator written by [`Writer::rng`].
+    pub fn rng(&mut self) -> Result<Rng, Error> {
+        let mut s = [0u64; 4];
+        for x in s.iter_mut() {
+            *x = self.u64()?;
+        }
+        Ok(Rng::from_state(s))
     }
     /// Reads an `f64`.
     pub fn f64(&mut self) -> Result<f64, Error> {

@@ -188,9 +188,7 @@ impl EnvShard {
         }
         w.f32s(&self.obs);
         for r in &self.rngs {
-            r.state().iter().for_each(|&x| {
-                w.u64(x);
-            });
+            w.rng(r);
         }
         w.f64s(&self.ep_return);
         for &l in &self.ep_len {
@@ -231,11 +229,7 @@ impl EnvShard {
         }
         self.obs = obs;
         for rng in &mut self.rngs {
-            let mut s = [0u64; 4];
-            for x in s.iter_mut() {
-                *x = r.u64().map_err(|x| bad(e(x)))?;
-            }
-            *rng = Rng::from_state(s);
+            *rng = r.rng().map_err(|x| bad(e(x)))?;
         }
         let ret = r.f64s().map_err(|x| bad(e(x)))?;
         if ret.len() != self.ep_return.len() {

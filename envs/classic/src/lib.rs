@@ -159,10 +159,7 @@ pub(crate) fn check_continuous(spec: &EnvSpec, action: &[f32]) -> Result<(), Env
 /// Checkpoint bytes of a classic env: physical state, RNG state, episode counters.
 pub(crate) fn save(state: &[f64], rng: &Rng, ep: &Episode) -> Vec<u8> {
     let mut w = Writer::new();
-    w.f64s(state);
-    for x in rng.state() {
-        w.u64(x);
-    }
+    w.f64s(state).rng(rng);
     w.u64(ep.steps as u64)
         .u64(ep.active as u64)
         .u64(ep.started as u64);
@@ -191,15 +188,12 @@ pub(crate) fn load(
             state.len()
         )));
     }
-    let mut rs = [0u64; 4];
-    for x in rs.iter_mut() {
-        *x = r.u64().map_err(|e| bad(e.to_string()))?;
-    }
+    let restored = r.rng().map_err(|e| bad(e.to_string()))?;
     let steps = r.u64().map_err(|e| bad(e.to_string()))?;
     let active = r.u64().map_err(|e| bad(e.to_string()))? != 0;
     let started = r.u64().map_err(|e| bad(e.to_string()))? != 0;
     state.copy_from_slice(&s);
-    *rng = Rng::from_state(rs);
+    *rng = restored;
     ep.steps = steps as u32;
     ep.active = active;
     ep.started = started;

@@ -103,10 +103,7 @@ impl Env for GenerativeEnv {
 
     fn save_state(&self) -> Option<Vec<u8>> {
         let mut w = Writer::new();
-        w.u64(self.pair).u64(self.active as u64);
-        self.rng.state().iter().for_each(|&x| {
-            w.u64(x);
-        });
+        w.u64(self.pair).u64(self.active as u64).rng(&self.rng);
         Some(w.bytes)
     }
 
@@ -119,13 +116,8 @@ impl Env for GenerativeEnv {
         let mut r = Reader::new(bytes);
         let pair = r.u64().map_err(bad)?;
         let active = r.u64().map_err(bad)? != 0;
-        let mut rs = [0u64; 4];
-        for x in rs.iter_mut() {
-            *x = r.u64().map_err(bad)?;
-        }
-        self.pair = pair;
-        self.active = active;
-        self.rng = Rng::from_state(rs);
+        let rng = r.rng().map_err(bad)?;
+        (self.pair, self.active, self.rng) = (pair, active, rng);
         Ok(())
     }
 }

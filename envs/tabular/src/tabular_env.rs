@@ -90,10 +90,8 @@ impl Env for TabularEnv {
         let mut w = Writer::new();
         w.u64(self.state as u64)
             .u64(self.steps as u64)
-            .u64(self.active as u64);
-        self.rng.state().iter().for_each(|&x| {
-            w.u64(x);
-        });
+            .u64(self.active as u64)
+            .rng(&self.rng);
         Some(w.bytes)
     }
 
@@ -109,10 +107,7 @@ impl Env for TabularEnv {
             r.u64().map_err(bad)?,
             r.u64().map_err(bad)?,
         );
-        let mut rs = [0u64; 4];
-        for x in rs.iter_mut() {
-            *x = r.u64().map_err(bad)?;
-        }
+        let rng = r.rng().map_err(bad)?;
         if state as usize >= self.mdp.num_states() {
             return Err(EnvError::Failed {
                 env: self.spec.id.clone(),
@@ -120,12 +115,8 @@ impl Env for TabularEnv {
                 message: format!("state {state} out of range"),
             });
         }
-        (self.state, self.steps, self.active, self.rng) = (
-            state as usize,
-            steps as u32,
-            active != 0,
-            Rng::from_state(rs),
-        );
+        (self.state, self.steps, self.active, self.rng) =
+            (state as usize, steps as u32, active != 0, rng);
         Ok(())
     }
 }
