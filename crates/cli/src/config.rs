@@ -119,6 +119,11 @@ pub struct RunSection {
     pub env_steps: u64,
     /// Parent directory of run directories.
     pub runs_dir: String,
+    /// Evaluate the deterministic policy every this many env steps (rollout agents; 0 = only
+    /// at the end when `eval_episodes > 0`).
+    pub eval_every: u64,
+    /// Episodes per evaluation (0 = no evaluation).
+    pub eval_episodes: u32,
 }
 
 impl Default for RunSection {
@@ -127,6 +132,8 @@ impl Default for RunSection {
             iterations: 100,
             env_steps: 100_000,
             runs_dir: "runs".to_string(),
+            eval_every: 0,
+            eval_episodes: 0,
         }
     }
 }

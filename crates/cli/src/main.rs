@@ -5,6 +5,7 @@
 
 mod checkpoints;
 mod config;
+mod eval;
 mod launch;
 mod plot;
 mod registry;
@@ -157,6 +158,20 @@ enum Command {
         #[arg(long, default_value_t = 600)]
         height: u32,
     },
+    /// Play deterministic episodes with a trained policy and report the mean ± std return.
+    Eval {
+        /// Run directory.
+        run_dir: PathBuf,
+        /// Episodes to play.
+        #[arg(long, default_value_t = 10)]
+        episodes: u32,
+        /// Evaluate a checkpoint instead of the final parameters: `latest` or a `.ckpt` file.
+        #[arg(long, value_name = "latest|FILE")]
+        checkpoint: Option<String>,
+        /// Seed the episodes from this run seed (default: the run's own, as its evaluations).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// List environments with their spaces and parameters.
     Envs,
     /// List agents with their hyper-parameters.
@@ -265,6 +280,45 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("error: {e:#}");
+                    train::exit::USAGE
+                }
+            }
+        }
+        Command::Eval {
+            run_dir,
+            episodes,
+            checkpoint,
+            seed,
+        } => {
+            let args = eval::EvalArgs {
+                run_dir,
+                episodes,
+                checkpoint,
+                seed,
+            };
+            match eval::eval(&args) {
+                Ok((r, source)) => {
+                    eprintln!(
+                        "{source}: mean return {:.3} ± {:.3} over {} episodes (mean length {:.1})",
+                        r.mean(),
+                        r.std(),
+                        r.returns.len(),
+                        r.mean_length()
+                    );
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "episodes": r.returns.len(),
+                            "mean_return": r.mean(),
+                            "std_return": r.std(),
+                            "mean_length": r.mean_length(),
+                            "returns": r.returns,
+                        })
+                    );
+                    train::exit::OK
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
                     train::exit::USAGE
                 }
             }

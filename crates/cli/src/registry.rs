@@ -5,6 +5,7 @@ use crate::config::{ConfigError, cfg_err, closest, parse_section};
 use mirrorflow_agent_dqn::{MdqnBuilder, MdqnConfig};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
+use mirrorflow_agent_sac::{BandLimitConfig, SacBuilder, SacConfig};
 use mirrorflow_agent_tsallis::{BobwBuilder, BobwConfig, BobwPo, EpisodeSource};
 use mirrorflow_core::{AgentBuilder, Env, EnvFactory, EnvSpec, Planner, Space, TabularMdp};
 use mirrorflow_env_classic as classic;
@@ -328,6 +329,80 @@ pub struct AgentEntry {
     build: fn(&toml::Table, &ResolvedEnv, u64, u64) -> Result<ResolvedAgent, ConfigError>,
 }
 
+fn dqn_defaults() -> MdqnConfig {
+    MdqnConfig {
+        alpha: 0.0,
+        tau: 0.0,
+        ..MdqnConfig::default()
+    }
+}
+
+fn bl_sac_defaults() -> SacConfig {
+    SacConfig {
+        band_limit: Some(BandLimitConfig::default()),
+        ..SacConfig::default()
+    }
+}
+
+fn mdqn_entry_build() -> BuildAgent {
+    |params, env, _seed, _rounds| {
+        let cfg: MdqnConfig = parse_section(
+            "[agent] (kind = \"mdqn\")",
+            toml::Value::Table(params.clone()),
+        )?;
+        cfg.validate()
+            .map_err(|e| cfg_err(format!("[agent] (kind = \"mdqn\") {e}")))?;
+        if !matches!(env.spec.action_space, Space::Discrete { .. }) {
+            return Err(cfg_err(format!(
+                "[agent] kind = \"mdqn\" needs a Discrete action space; `{}` has {}",
+                env.id, env.spec.action_space
+            )));
+        }
+        let mut resolved = toml::Table::new();
+        resolved.insert("kind".into(), toml::Value::String("mdqn".into()));
+        resolved.extend(to_table(&cfg));
+        Ok(ResolvedAgent {
+            kind_name: "mdqn".into(),
+            params: resolved,
+            agent: AgentKind::Rollout(Arc::new(MdqnBuilder { cfg })),
+            key_metric: "charts/episodic_return",
+            runtime_shape: None,
+        })
+    }
+}
+
+type BuildAgent = fn(&toml::Table, &ResolvedEnv, u64, u64) -> Result<ResolvedAgent, ConfigError>;
+
+fn build_sac(
+    kind: &str,
+    params: &toml::Table,
+    env: &ResolvedEnv,
+) -> Result<ResolvedAgent, ConfigError> {
+    let section = format!("[agent] (kind = \"{kind}\")");
+    let cfg: SacConfig = parse_section(&section, toml::Value::Table(params.clone()))?;
+    cfg.validate()
+        .map_err(|e| cfg_err(format!("{section} {e}")))?;
+    match &env.spec.action_space {
+        Space::Box { low, high, .. } if low.iter().chain(high).all(|x| x.is_finite()) => {}
+        other => {
+            return Err(cfg_err(format!(
+                "[agent] kind = \"{kind}\" needs a Box action space with finite bounds; `{}` has {other}",
+                env.id
+            )));
+        }
+    }
+    let mut resolved = toml::Table::new();
+    resolved.insert("kind".into(), toml::Value::String(kind.into()));
+    resolved.extend(to_table(&cfg));
+    Ok(ResolvedAgent {
+        kind_name: kind.into(),
+        params: resolved,
+        agent: AgentKind::Rollout(Arc::new(SacBuilder { cfg })),
+        key_metric: "charts/episodic_return",
+        runtime_shape: None,
+    })
+}
+
 /// Every registered agent.
 pub fn agents() -> Vec<AgentEntry> {
     vec![
@@ -421,29 +496,46 @@ pub fn agents() -> Vec<AgentEntry> {
             summary: "Munchausen-DQN on burn (alpha = 0: Soft-DQN; alpha = tau = 0: DQN), replay in the runtime",
             needs: "a Discrete action space (CartPole-v1, Acrobot-v1, MountainCar-v0)",
             defaults: || to_table(&MdqnConfig::default()),
+            build: mdqn_entry_build(),
+        },
+        AgentEntry {
+            kind: "dqn",
+            summary: "DQN on burn: M-DQN with alpha = tau = 0 (hard max target, ε-greedy), replay in the runtime",
+            needs: "a Discrete action space (CartPole-v1, Acrobot-v1, MountainCar-v0)",
+            defaults: || to_table(&dqn_defaults()),
             build: |params, env, _seed, _rounds| {
-                let cfg: MdqnConfig = parse_section(
-                    "[agent] (kind = \"mdqn\")",
-                    toml::Value::Table(params.clone()),
-                )?;
-                cfg.validate()
-                    .map_err(|e| cfg_err(format!("[agent] (kind = \"mdqn\") {e}")))?;
-                if !matches!(env.spec.action_space, Space::Discrete { .. }) {
-                    return Err(cfg_err(format!(
-                        "[agent] kind = \"mdqn\" needs a Discrete action space; `{}` has {}",
-                        env.id, env.spec.action_space
-                    )));
+                let mut params = params.clone();
+                for (k, v) in to_table(&dqn_defaults()) {
+                    if k == "alpha" || k == "tau" {
+                        params.entry(k).or_insert(v);
+                    }
                 }
-                let mut resolved = toml::Table::new();
-                resolved.insert("kind".into(), toml::Value::String("mdqn".into()));
-                resolved.extend(to_table(&cfg));
-                Ok(ResolvedAgent {
-                    kind_name: "mdqn".into(),
-                    params: resolved,
-                    agent: AgentKind::Rollout(Arc::new(MdqnBuilder { cfg })),
-                    key_metric: "charts/episodic_return",
-                    runtime_shape: None,
-                })
+                let mut agent = (mdqn_entry_build())(&params, env, 0, 0)?;
+                agent.kind_name = "dqn".into();
+                agent
+                    .params
+                    .insert("kind".into(), toml::Value::String("dqn".into()));
+                Ok(agent)
+            },
+        },
+        AgentEntry {
+            kind: "sac",
+            summary: "soft actor-critic on burn: twin critics, tanh-Gaussian actor, automatic temperature; [agent.band_limit] makes it BL-SAC",
+            needs: "a Box action space with finite bounds (Pendulum-v1, MountainCarContinuous-v0)",
+            defaults: || to_table(&SacConfig::default()),
+            build: |params, env, _seed, _rounds| build_sac("sac", params, env),
+        },
+        AgentEntry {
+            kind: "bl_sac",
+            summary: "band-limited SAC: the target critic smoothed over actions (kernel, sigma, N, filter placement configurable; sigma = 0 is SAC)",
+            needs: "a Box action space with finite bounds (Pendulum-v1, MountainCarContinuous-v0)",
+            defaults: || to_table(&bl_sac_defaults()),
+            build: |params, env, _seed, _rounds| {
+                let mut params = params.clone();
+                params
+                    .entry("band_limit")
+                    .or_insert_with(|| toml::Value::Table(to_table(&BandLimitConfig::default())));
+                build_sac("bl_sac", &params, env)
             },
         },
         AgentEntry {

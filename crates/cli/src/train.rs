@@ -506,6 +506,11 @@ fn execute(
     progress.with(|p| p.finish());
     sinks.flush();
     drop(sinks);
+    if let Some(p) = &finish.final_params {
+        let mut w = mirrorflow_core::codec::Writer::new();
+        w.snapshot(p);
+        dir.write(crate::eval::FINAL_PARAMS, &w.bytes)?;
+    }
     summary.with(|s| write_summary(&dir, &file, &env, &agent.kind_name, &finish, s))?;
     match (&finish.error, finish.status) {
         (Some(e), _) => {
@@ -601,6 +606,10 @@ pub fn loop_plan(file: &ExperimentFile) -> LoopPlan {
             stride: 2,
             max_frames: 250,
             min_gap_secs: file.telemetry.frames_min_gap_secs,
+        }),
+        eval: (file.run.eval_episodes > 0).then_some(mirrorflow_runtime::EvalPlan {
+            every_steps: file.run.eval_every,
+            episodes: file.run.eval_episodes,
         }),
     };
     plan.versions = file

@@ -19,6 +19,24 @@ pub enum TensorData {
     F64(Vec<f64>),
 }
 
+impl TensorData {
+    /// The values in single precision (rounded from f64).
+    pub fn to_f32(&self) -> Vec<f32> {
+        match self {
+            TensorData::F32(v) => v.clone(),
+            TensorData::F64(v) => v.iter().map(|x| *x as f32).collect(),
+        }
+    }
+
+    /// The values in double precision.
+    pub fn to_f64(&self) -> Vec<f64> {
+        match self {
+            TensorData::F32(v) => v.iter().map(|x| *x as f64).collect(),
+            TensorData::F64(v) => v.clone(),
+        }
+    }
+}
+
 /// A named, shaped tensor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tensor {
@@ -80,11 +98,18 @@ pub trait Learner {
     fn learn(&mut self, batch: &TransitionBatch, metrics: &mut dyn MetricSink)
     -> Result<(), Error>;
 
-    /// Current parameters.
+    /// Current parameters: what the actors need to act (published every version).
     fn snapshot(&self) -> ParamSnapshot;
 
-    /// Replaces the parameters (resume).
-    fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error>;
+    /// Everything needed to resume: by default the parameters; learners with more state
+    /// (critics, targets, temperature, their generator) return a superset of
+    /// [`snapshot`](Self::snapshot), written into checkpoints.
+    fn state(&self) -> ParamSnapshot {
+        self.snapshot()
+    }
+
+    /// Restores what [`state`](Self::state) returned (resume).
+    fn restore(&mut self, state: &ParamSnapshot) -> Result<(), Error>;
 }
 
 /// A learner that updates from replayed minibatches (SAC, M-DQN). The runtime owns the replay
@@ -100,11 +125,18 @@ pub trait OffPolicyLearner {
         metrics: &mut dyn MetricSink,
     ) -> Result<Option<Vec<f64>>, Error>;
 
-    /// Current parameters.
+    /// Current parameters: what the actors need to act (published every version).
     fn snapshot(&self) -> ParamSnapshot;
 
-    /// Replaces the parameters (resume).
-    fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error>;
+    /// Everything needed to resume: by default the parameters; learners with more state
+    /// (critics, targets, temperature, their generator) return a superset of
+    /// [`snapshot`](Self::snapshot), written into checkpoints.
+    fn state(&self) -> ParamSnapshot {
+        self.snapshot()
+    }
+
+    /// Restores what [`state`](Self::state) returned (resume).
+    fn restore(&mut self, state: &ParamSnapshot) -> Result<(), Error>;
 }
 
 /// An agent that computes with a known model, one iteration at a time (exact MD-VI, ...).

@@ -6,9 +6,13 @@
 //! PyTorch CPU, see `research/stack.md`).
 //!
 //! * [`mlp`]: [`Mlp`], a ReLU multilayer perceptron from a [`MlpConfig`];
+//! * [`gaussian`]: [`SquashedGaussian`], SAC's tanh-squashed Gaussian actor with the stable
+//!   log-probability correction;
+//! * [`critic`]: [`Critics`], `n` Q-critics over (observation, action) (twin critics);
 //! * [`params`]: Polyak averaging of target networks, and parameters to and from
 //!   [`ParamSnapshot`](mirrorflow_core::ParamSnapshot) tensors, the one form in which weights
 //!   cross threads, processes and crates (never as autodiff graphs);
+//! * [`adam`]: [`Adam`] with PyTorch's rule and checkpointable moments;
 //! * [`device`]: the compute device (`flex` CPU, with or without autodiff).
 //!
 //! Known burn 0.22.1 pitfall, covered by a regression test: parameters are initialised lazily
@@ -17,12 +21,18 @@
 //! targets.
 #![deny(missing_docs)]
 
+pub mod adam;
+pub mod critic;
 pub mod device;
+pub mod gaussian;
 pub mod mlp;
 pub mod params;
 
+pub use adam::Adam;
 pub use burn;
+pub use critic::Critics;
 pub use device::{cpu, cpu_autodiff};
+pub use gaussian::{Draw, SquashedGaussian};
 pub use mlp::{Mlp, MlpConfig};
 pub use params::{from_snapshot, materialize, polyak, replace, to_snapshot};
 

@@ -69,6 +69,7 @@ fn plan(steps: u64) -> LoopPlan {
         checkpoint_every: 0,
         schedule: Default::default(),
         frames: None,
+        eval: None,
     };
     p.versions = steps.div_ceil(p.steps_per_version());
     p

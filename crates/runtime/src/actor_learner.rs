@@ -71,6 +71,10 @@ pub struct LoopPlan {
     /// the run's transitions.
     #[serde(default)]
     pub frames: Option<FrameCapture>,
+    /// Deterministic evaluation episodes on worker 0 (`None`: no evaluation). Does not change
+    /// the run's transitions.
+    #[serde(default)]
+    pub eval: Option<crate::EvalPlan>,
 }
 
 /// How actors and the learner are coupled.
@@ -455,6 +459,8 @@ pub fn build(
             0
         };
         let schedule = plan.schedule;
+        let eval_plan = plan.eval;
+        let (eval_envs, eval_builder, eval_spec) = (envs.clone(), builder.clone(), spec.clone());
         let num_shards = plan.num_shards as usize;
         let batch_steps = plan.envs_per_shard * plan.steps_per_env;
         let params_out = batches
@@ -478,6 +484,33 @@ pub fn build(
                     let mut next_consume = start;
                     let mut env_steps = out.borrow().env_steps;
                     let mut clock = Instant::now();
+                    // evaluation: due when env steps cross a multiple of `every_steps`, and at the end
+                    let mut eval_block = eval_plan.map_or(0, |e| env_steps / e.every_steps.max(1));
+                    let mut evaluate_if_due =
+                        move |learner: &dyn Learner,
+                              sink: &mut dyn MetricSink,
+                              env_steps: u64,
+                              last: bool| {
+                            let Some(e) = eval_plan else { return };
+                            let block = if e.every_steps == 0 {
+                                0
+                            } else {
+                                env_steps / e.every_steps
+                            };
+                            if block > eval_block || last {
+                                eval_block = block;
+                                run_evaluation(
+                                    &eval_builder,
+                                    &eval_spec,
+                                    &eval_envs,
+                                    seeds,
+                                    e.episodes,
+                                    &learner.snapshot(),
+                                    sink,
+                                    env_steps,
+                                );
+                            }
+                        };
                     move |(input, frontier), output| {
                         input.for_each_stamp(|_icap, data| {
                             for v in data {
@@ -532,6 +565,14 @@ pub fn build(
                             let budget_done = env_steps >= versions * steps_per_version;
                             let interrupted = stop.load(Ordering::Relaxed);
                             if failure.is_some() || interrupted || budget_done {
+                                if failure.is_none() {
+                                    evaluate_if_due(
+                                        learner.as_ref(),
+                                        sink.as_mut(),
+                                        env_steps,
+                                        true,
+                                    );
+                                }
                                 let mut o = out.borrow_mut();
                                 o.versions = now;
                                 o.env_steps = env_steps;
@@ -617,7 +658,7 @@ pub fn build(
                                 let ckpt = Checkpoint {
                                     version: v,
                                     env_steps,
-                                    learner: learner.snapshot(),
+                                    learner: learner.state(),
                                     recent: recent.iter().map(|p| (**p).clone()).collect(),
                                     shards,
                                 };
@@ -659,6 +700,10 @@ pub fn build(
                                 }
                             }
                             next_consume = v + 1;
+                            if failure.is_none() {
+                                let last = v + 1 >= versions || stop.load(Ordering::Relaxed);
+                                evaluate_if_due(learner.as_ref(), sink.as_mut(), env_steps, last);
+                            }
                             let dt = clock.elapsed().as_secs_f64().max(1e-9);
                             clock = Instant::now();
                             sink.record(
@@ -710,6 +755,33 @@ pub fn build(
         params_out.broadcast().connect_loop(handle);
     });
     Ok(outcome)
+}
+
+/// Plays the evaluation episodes with the parameters `params` and records `eval/mean_return`,
+/// `eval/std_return` and `eval/mean_length` at `env_steps`; a failure is reported as an event.
+fn run_evaluation(
+    builder: &Arc<dyn AgentBuilder>,
+    spec: &EnvSpec,
+    envs: &EnvFactory,
+    seeds: SeedStream,
+    episodes: u32,
+    params: &ParamSnapshot,
+    sink: &mut dyn MetricSink,
+    env_steps: u64,
+) {
+    let result = builder
+        .make_policy(spec, params)
+        .map_err(|e| e.to_string())
+        .and_then(|mut p| crate::evaluate(envs, p.as_mut(), seeds, episodes));
+    match result {
+        Ok(r) => {
+            let t = Timeline::EnvSteps;
+            sink.record(t, env_steps, "eval/mean_return", r.mean());
+            sink.record(t, env_steps, "eval/std_return", r.std());
+            sink.record(t, env_steps, "eval/mean_length", r.mean_length());
+        }
+        Err(e) => sink.event(&format!("evaluation at {env_steps} env steps failed: {e}")),
+    }
 }
 
 /// Records `system/worker_<w>/sps` (env steps per second of rollout time) for every worker

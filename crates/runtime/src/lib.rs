@@ -12,9 +12,11 @@
 
 pub mod actor_learner;
 pub mod cluster;
+pub mod eval;
 pub mod off_policy;
 
 pub use actor_learner::{Checkpoint, CheckpointSink, LoopOutcome, LoopPlan, Schedule};
+pub use eval::{EvalPlan, EvalResult, evaluate};
 use mirrorflow_core::{AgentBuilder, EnvFactory, EnvSpec};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};

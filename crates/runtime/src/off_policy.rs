@@ -131,6 +131,10 @@ impl Learner for ReplayLearner {
         self.inner.snapshot()
     }
 
+    fn state(&self) -> ParamSnapshot {
+        self.inner.state()
+    }
+
     fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error> {
         self.inner.restore(snapshot)
     }

@@ -43,6 +43,7 @@ fn plan(versions: u64, lag: u64, every: u64) -> LoopPlan {
         checkpoint_every: every,
         schedule: Schedule::Sync,
         frames: None,
+        eval: None,
     }
 }
 

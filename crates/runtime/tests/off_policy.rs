@@ -204,6 +204,7 @@ fn run(workers: usize, off: OffPolicySpec) -> (Vec<f64>, MemorySink) {
         checkpoint_every: 0,
         schedule: Schedule::Sync,
         frames: None,
+        eval: None,
     };
     let envs: EnvFactory = Arc::new(|_| Ok(Box::new(Corridor::new()) as Box<dyn Env>));
     let sink = Sink::default();
