@@ -559,3 +559,107 @@ fn mdqn_learns_cartpole_and_is_deterministic() {
         json(&b.join("summary.json"))["final_params_sha256"]
     );
 }
+
+/// SAC on native Pendulum-v1 at a small budget: the deterministic evaluation beats the random
+/// warm-up episodes, losses stay finite; BL-SAC with σ = 0 is SAC bit for bit through the whole
+/// runtime; `mirrorflow eval` reproduces the run's last evaluation; same seed, same stream.
+#[test]
+fn sac_learns_pendulum_and_bl_sac_off_is_sac() {
+    let t = tempfile::tempdir().unwrap();
+    let run = |name: &str, config: &str, steps: u64, extra: &[&str]| {
+        let dir = t.path().join(name);
+        let steps = format!("run.env_steps={steps}");
+        let mut args = vec![
+            "train",
+            config,
+            "--set",
+            "agent.hidden=[64, 64]",
+            "--set",
+            "agent.batch_size=64",
+            "--set",
+            "agent.learning_starts=400",
+            "--set",
+            &steps,
+            "--set",
+            "run.eval_every=0",
+            "--set",
+            "run.eval_episodes=5",
+            "--rerun",
+            "off",
+            "--run-dir",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = mirrorflow(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dir
+    };
+    let sac = "experiments/deep/sac_pendulum.toml";
+    let dir = run("learn", sac, 3000, &[]);
+    let stream = metric_stream(&dir);
+    let returns: Vec<f64> = stream
+        .iter()
+        .filter_map(|m| m["charts/episodic_return"].as_f64())
+        .collect();
+    let random = returns[..2].iter().sum::<f64>() / 2.0;
+    let summary = json(&dir.join("summary.json"));
+    let eval = summary["eval/mean_return"].as_f64().unwrap();
+    assert!(
+        eval > random + 300.0 && eval > -1000.0,
+        "eval {eval} vs random warm-up episodes {random}"
+    );
+    for key in [
+        "losses/critic",
+        "losses/actor",
+        "charts/alpha",
+        "charts/entropy",
+    ] {
+        let v: Vec<f64> = stream.iter().filter_map(|m| m[key].as_f64()).collect();
+        assert!(
+            !v.is_empty() && v.iter().all(|x| x.is_finite()),
+            "{key}: {v:?}"
+        );
+    }
+    // `mirrorflow eval` on the final parameters = the run's own last evaluation
+    let out = mirrorflow(&["eval", dir.to_str().unwrap(), "--episodes", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["mean_return"].as_f64(), Some(eval));
+    // BL-SAC with the filter off = SAC, and the same seed gives the same stream
+    let a = run("sac_a", sac, 800, &[]);
+    let b = run("sac_b", sac, 800, &[]);
+    let off = run(
+        "bl_off",
+        "experiments/deep/bl_sac_pendulum.toml",
+        800,
+        &["--set", "agent.band_limit.sigma=0"],
+    );
+    let on = run("bl_on", "experiments/deep/bl_sac_pendulum.toml", 800, &[]);
+    let sha = |d: &Path| json(&d.join("summary.json"))["final_params_sha256"].clone();
+    assert_eq!(metric_stream(&a), metric_stream(&b));
+    assert_eq!(sha(&a), sha(&b));
+    assert_eq!(metric_stream(&a), metric_stream(&off));
+    assert_eq!(sha(&a), sha(&off));
+    assert_ne!(sha(&a), sha(&on));
+}
+
+/// `mirrorflow eval` names what is wrong: not a run directory, a planner run, no episodes.
+#[test]
+fn eval_errors_name_the_problem() {
+    let t = tempfile::tempdir().unwrap();
+    let out = mirrorflow(&["eval", t.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a run directory"),
+        "{}",
+        stderr(&out)
+    );
+    let dir = t.path().join("mdvi");
+    let out = train(&dir, &["--set", "run.iterations=3", "--rerun", "off"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = mirrorflow(&["eval", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("planner"), "{}", stderr(&out));
+    let out = mirrorflow(&["eval", dir.to_str().unwrap(), "--episodes", "0"]);
+    assert!(stderr(&out).contains("--episodes 0"), "{}", stderr(&out));
+}

@@ -46,7 +46,7 @@ fn main() {
     let rew: Vec<f32> = (0..BUF).map(|_| rng.normal() as f32).collect();
     let done: Vec<u8> = (0..BUF).map(|_| u8::from(rng.next_f64() < 0.01)).collect();
     let mut sink = MemorySink::default();
-    let mut sample = |rng: &mut Rng| {
+    let sample = |rng: &mut Rng| {
         let mut sb = SampledBatch::default();
         sb.batch.obs_dim = OBS;
         sb.batch.act_dim = 1;

@@ -575,8 +575,9 @@ impl OffPolicyLearner for SacLearner {
         let grads = GradientsParams::from_grads(critic_loss.backward(), &critics);
         let critics = self.critic_opt.step(self.cfg.lr, critics, &grads);
 
-        // actor: mean(α ln π(ã|s) − min_i Q_i(s, ã)) with the updated critics
-        let q_pi = critics.min(obs, draw.action);
+        // actor: mean(α ln π(ã|s) − min_i Q_i(s, ã)) with the updated critics, held constant
+        // (their plain-device twin: gradients flow to ã only, no critic weight gradients)
+        let q_pi = critics.valid().min(obs, draw.action);
         let actor_loss = (draw.log_prob.mul_scalar(alpha) - q_pi).mean();
         let actor_loss_value = actor_loss.clone().into_scalar::<f32>() as f64;
         let grads = GradientsParams::from_grads(actor_loss.backward(), &actor);
@@ -835,6 +836,11 @@ mod tests {
             mean(&td),
             mean(&td0)
         );
+        // the actor learns through the (constant) critics
+        let fresh = SacBuilder { cfg: small(None) }
+            .make_off_policy_learner(&pendulum_spec(), 1)
+            .unwrap();
+        assert_ne!(fresh.snapshot().tensors[0], learner.snapshot().tensors[0]);
         let t = values(&learner.state(), "temperature").unwrap();
         assert!(t[0] != 0.0, "ln α moved from ln 1 = 0: {}", t[0]);
         assert_eq!(t[3], 400.0, "one temperature step per update");

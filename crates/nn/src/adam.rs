@@ -147,10 +147,12 @@ impl ModuleMapper for Step<'_> {
                 .convert::<f32>()
                 .try_into_vec::<f32>()
                 .unwrap_or_default();
-            for i in 0..p.len().min(g.len()) {
-                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                p[i] -= step * m[i] / ((v[i] / c2).sqrt() + eps);
+            // zipped slices: no bounds checks, so the loop vectorizes
+            let inv_c2 = 1.0 / c2;
+            for (((p, g), m), v) in p.iter_mut().zip(&g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *p -= step * *m / ((*v * inv_c2).sqrt() + eps);
             }
             let fresh = Tensor::<D>::from_data(TensorData::new(p, shape), &device);
             if t.is_require_grad() {

@@ -492,11 +492,7 @@ pub fn build(
                               env_steps: u64,
                               last: bool| {
                             let Some(e) = eval_plan else { return };
-                            let block = if e.every_steps == 0 {
-                                0
-                            } else {
-                                env_steps / e.every_steps
-                            };
+                            let block = env_steps.checked_div(e.every_steps).unwrap_or(0);
                             if block > eval_block || last {
                                 eval_block = block;
                                 run_evaluation(
