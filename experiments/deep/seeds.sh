@@ -3,7 +3,7 @@
 # table (final deterministic eval, area under the eval curve, stability) and a plot.
 #
 #   experiments/deep/seeds.sh NAME SEEDS PARALLEL VARIANT...
-#   VARIANT = label=config.toml[,key=value...]    (the --set overrides, comma-separated)
+#   VARIANT = label=config.toml[;key=value...]    (the --set overrides, ';'-separated)
 #
 # e.g. experiments/deep/seeds.sh sac_vs_bl "0 1 2" 2 \
 #        sac=experiments/deep/sac_pendulum.toml bl_sac=experiments/deep/bl_sac_pendulum.toml
@@ -25,10 +25,10 @@ echo "runs in $out"
 jobs=()
 for variant in "$@"; do
   label="${variant%%=*}"; rest="${variant#*=}"
-  config="${rest%%,*}"
+  config="${rest%%;*}"
   sets=()
   if [ "$rest" != "$config" ]; then
-    IFS=, read -ra kv <<< "${rest#*,}"
+    IFS=';' read -ra kv <<< "${rest#*;}"
     for s in "${kv[@]}"; do sets+=(--set "$s"); done
   fi
   for s in $seeds; do

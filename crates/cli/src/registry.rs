@@ -344,34 +344,33 @@ fn bl_sac_defaults() -> SacConfig {
     }
 }
 
-fn mdqn_entry_build() -> BuildAgent {
-    |params, env, _seed, _rounds| {
-        let cfg: MdqnConfig = parse_section(
-            "[agent] (kind = \"mdqn\")",
-            toml::Value::Table(params.clone()),
-        )?;
-        cfg.validate()
-            .map_err(|e| cfg_err(format!("[agent] (kind = \"mdqn\") {e}")))?;
-        if !matches!(env.spec.action_space, Space::Discrete { .. }) {
-            return Err(cfg_err(format!(
-                "[agent] kind = \"mdqn\" needs a Discrete action space; `{}` has {}",
-                env.id, env.spec.action_space
-            )));
-        }
-        let mut resolved = toml::Table::new();
-        resolved.insert("kind".into(), toml::Value::String("mdqn".into()));
-        resolved.extend(to_table(&cfg));
-        Ok(ResolvedAgent {
-            kind_name: "mdqn".into(),
-            params: resolved,
-            agent: AgentKind::Rollout(Arc::new(MdqnBuilder { cfg })),
-            key_metric: "charts/episodic_return",
-            runtime_shape: None,
-        })
+fn build_mdqn(
+    kind: &str,
+    params: &toml::Table,
+    env: &ResolvedEnv,
+) -> Result<ResolvedAgent, ConfigError> {
+    let section = format!("[agent] (kind = \"{kind}\")");
+    let cfg: MdqnConfig = parse_section(&section, toml::Value::Table(params.clone()))?;
+    cfg.validate()
+        .map_err(|e| cfg_err(format!("{section} {e}")))?;
+    if !matches!(env.spec.action_space, Space::Discrete { .. }) {
+        return Err(cfg_err(format!(
+            "[agent] kind = \"{kind}\" needs a Discrete action space; `{}` has {}",
+            env.id, env.spec.action_space
+        )));
     }
+    let mut resolved = toml::Table::new();
+    resolved.insert("kind".into(), toml::Value::String(kind.into()));
+    resolved.extend(to_table(&cfg));
+    Ok(ResolvedAgent {
+        kind_name: kind.into(),
+        params: resolved,
+        agent: AgentKind::Rollout(Arc::new(MdqnBuilder { cfg })),
+        key_metric: "charts/episodic_return",
+        runtime_shape: None,
+    })
 }
 
-type BuildAgent = fn(&toml::Table, &ResolvedEnv, u64, u64) -> Result<ResolvedAgent, ConfigError>;
 
 fn build_sac(
     kind: &str,
@@ -496,7 +495,7 @@ pub fn agents() -> Vec<AgentEntry> {
             summary: "Munchausen-DQN on burn (alpha = 0: Soft-DQN; alpha = tau = 0: DQN), replay in the runtime",
             needs: "a Discrete action space (CartPole-v1, Acrobot-v1, MountainCar-v0)",
             defaults: || to_table(&MdqnConfig::default()),
-            build: mdqn_entry_build(),
+            build: |params, env, _seed, _rounds| build_mdqn("mdqn", params, env),
         },
         AgentEntry {
             kind: "dqn",
@@ -510,12 +509,7 @@ pub fn agents() -> Vec<AgentEntry> {
                         params.entry(k).or_insert(v);
                     }
                 }
-                let mut agent = (mdqn_entry_build())(&params, env, 0, 0)?;
-                agent.kind_name = "dqn".into();
-                agent
-                    .params
-                    .insert("kind".into(), toml::Value::String("dqn".into()));
-                Ok(agent)
+                build_mdqn("dqn", &params, env)
             },
         },
         AgentEntry {
