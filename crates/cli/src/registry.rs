@@ -371,7 +371,6 @@ fn build_mdqn(
     })
 }
 
-
 fn build_sac(
     kind: &str,
     params: &toml::Table,
