@@ -20,7 +20,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 name="$1"; seeds="$2"; parallel="$3"; shift 3
 cargo build -q --release
-out="${OUT_DIR:-$(mktemp -d)}"
+out="${RUNS_DIR:-$(mktemp -d)}"
+mkdir -p "$out"
 echo "runs in $out"
 jobs=()
 for variant in "$@"; do
