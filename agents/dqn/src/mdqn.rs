@@ -16,7 +16,7 @@
 use mirrorflow_core::{
     ActMode, AgentBuilder, EnvSpec, Error, Learner, MetricSink, OffPolicyLearner, OffPolicySpec,
     ParamSnapshot, Policy, PrioritySpec, ReplaySpec, Rng, SampledBatch, Space,
-    Tensor as CoreTensor, TensorData as CoreData, Timeline, TransitionBatch,
+    Tensor as CoreTensor, TensorData as CoreData, Timeline, TransitionBatch, require,
 };
 use mirrorflow_nn::burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use mirrorflow_nn::burn::tensor::{Device, Int, Tensor, TensorData};
@@ -94,63 +94,56 @@ impl Default for MdqnConfig {
 impl MdqnConfig {
     /// Checks ranges; the message names the field and the value.
     pub fn validate(&self) -> Result<(), String> {
-        let check = |ok: bool, name: &str, v: String, want: &str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{name} = {v}: {want}"))
-            }
-        };
-        check(
+        require(
             (0.0..1.0).contains(&self.alpha),
             "alpha",
             self.alpha.to_string(),
             "must be in [0, 1)",
         )?;
-        check(
+        require(
             self.tau >= 0.0 && self.tau.is_finite(),
             "tau",
             self.tau.to_string(),
             "must be >= 0",
         )?;
-        check(
+        require(
             self.alpha == 0.0 || self.tau > 0.0,
             "alpha",
             self.alpha.to_string(),
             "needs tau > 0 (alpha > 0 with tau = 0 has no log-policy)",
         )?;
-        check(self.l0 < 0.0, "l0", self.l0.to_string(), "must be < 0")?;
-        check(
+        require(self.l0 < 0.0, "l0", self.l0.to_string(), "must be < 0")?;
+        require(
             (0.0..=1.0).contains(&self.gamma),
             "gamma",
             self.gamma.to_string(),
             "must be in [0, 1]",
         )?;
-        check(
+        require(
             self.lr > 0.0 && self.lr.is_finite(),
             "lr",
             self.lr.to_string(),
             "must be > 0",
         )?;
-        check(
+        require(
             self.adam_eps > 0.0,
             "adam_eps",
             self.adam_eps.to_string(),
             "must be > 0",
         )?;
-        check(
+        require(
             !self.hidden.is_empty() && !self.hidden.contains(&0),
             "hidden",
             format!("{:?}", self.hidden),
             "needs at least one layer, all widths >= 1",
         )?;
-        check(
+        require(
             self.target_update >= 1,
             "target_update",
             self.target_update.to_string(),
             "must be >= 1",
         )?;
-        check(
+        require(
             (0.0..=1.0).contains(&self.epsilon_start) && (0.0..=1.0).contains(&self.epsilon_end),
             "epsilon_start/epsilon_end",
             format!("{}/{}", self.epsilon_start, self.epsilon_end),

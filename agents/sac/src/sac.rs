@@ -22,7 +22,7 @@ use crate::band_limit::BandLimitConfig;
 use mirrorflow_core::{
     ActMode, AgentBuilder, EnvSpec, Error, Learner, MetricSink, OffPolicyLearner, OffPolicySpec,
     ParamSnapshot, Policy, PrioritySpec, ReplaySpec, Rng, SampledBatch, Space,
-    Tensor as CoreTensor, TensorData as CoreData, Timeline, TransitionBatch,
+    Tensor as CoreTensor, TensorData as CoreData, Timeline, TransitionBatch, require,
 };
 use mirrorflow_nn::burn::module::Module;
 use mirrorflow_nn::burn::optim::GradientsParams;
@@ -102,63 +102,56 @@ impl Default for SacConfig {
 impl SacConfig {
     /// Checks ranges; the message names the field and the value.
     pub fn validate(&self) -> Result<(), String> {
-        let check = |ok: bool, name: &str, v: String, want: &str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{name} = {v}: {want}"))
-            }
-        };
-        check(
+        require(
             (0.0..=1.0).contains(&self.gamma),
             "gamma",
             self.gamma.to_string(),
             "must be in [0, 1]",
         )?;
-        check(
+        require(
             self.tau > 0.0 && self.tau <= 1.0,
             "tau",
             self.tau.to_string(),
             "must be in (0, 1] (the Polyak rate)",
         )?;
-        check(
+        require(
             self.lr > 0.0 && self.lr.is_finite(),
             "lr",
             self.lr.to_string(),
             "must be > 0",
         )?;
-        check(
+        require(
             self.adam_eps > 0.0,
             "adam_eps",
             self.adam_eps.to_string(),
             "must be > 0",
         )?;
-        check(
+        require(
             !self.hidden.is_empty() && !self.hidden.contains(&0),
             "hidden",
             format!("{:?}", self.hidden),
             "needs at least one layer, all widths >= 1",
         )?;
-        check(
+        require(
             (1..=10).contains(&self.n_critics),
             "n_critics",
             self.n_critics.to_string(),
             "must be in 1..=10 (2 = twin critics)",
         )?;
-        check(
+        require(
             self.target_update_interval >= 1,
             "target_update_interval",
             self.target_update_interval.to_string(),
             "must be >= 1",
         )?;
-        check(
+        require(
             self.alpha_init > 0.0 && self.alpha_init.is_finite(),
             "alpha_init",
             self.alpha_init.to_string(),
             "must be > 0",
         )?;
         if let Some(h) = self.target_entropy {
-            check(
+            require(
                 h.is_finite(),
                 "target_entropy",
                 h.to_string(),

@@ -48,7 +48,7 @@ pub use learner::{
 };
 pub use metrics::{MetricSink, Timeline};
 pub use policy::{ActMode, Policy, RandomPolicy};
-pub use replay::{OffPolicySpec, PrioritySpec, ReplaySpec, SampledBatch};
+pub use replay::{OffPolicySpec, PrioritySpec, ReplaySpec, SampledBatch, require};
 pub use rng::{Rng, SeedStream};
 pub use shard::{EnvShard, FrameCapture};
 pub use space::{Dtype, Space};

@@ -105,3 +105,18 @@ pub struct SampledBatch {
     /// Storage slot per row, for priority updates.
     pub slots: Vec<u32>,
 }
+
+/// `Ok` when `ok`, else the house-style range error `"{name} = {value}: {want}"` (hyper-parameter
+/// validation of the deep learners' configs).
+pub fn require(
+    ok: bool,
+    name: &str,
+    value: impl std::fmt::Display,
+    want: &str,
+) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name} = {value}: {want}"))
+    }
+}
