@@ -19,7 +19,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 name="$1"; seeds="$2"; parallel="$3"; shift 3
-cargo build -q --release
+# MIRRORFLOW_BIN: a prebuilt binary to use instead of building this checkout (e.g. a copy, so
+# that editing the tree during a long sweep does not rebuild or change the code under test)
+bin="${MIRRORFLOW_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build -q --release
+  bin=./target/release/mirrorflow
+fi
+export bin
 out="${RUNS_DIR:-$(mktemp -d)}"
 mkdir -p "$out"
 echo "runs in $out"
@@ -41,7 +48,7 @@ run_one() {
   dir="$2/$label-s$s"
   [ -f "$dir/summary.json" ] && return 0
   # shellcheck disable=SC2086
-  RAYON_NUM_THREADS=1 ./target/release/mirrorflow train "$config" --seed "$s" $sets \
+  RAYON_NUM_THREADS=1 "$bin" train "$config" --seed "$s" $sets \
     --rerun off --run-dir "$dir" > "$2/$label-s$s.log" 2>&1 || echo "run $label seed $s failed (see $2/$label-s$s.log)"
 }
 export -f run_one

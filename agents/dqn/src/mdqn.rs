@@ -18,9 +18,9 @@ use mirrorflow_core::{
     ParamSnapshot, Policy, PrioritySpec, ReplaySpec, Rng, SampledBatch, Space,
     Tensor as CoreTensor, TensorData as CoreData, Timeline, TransitionBatch, require,
 };
-use mirrorflow_nn::burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use mirrorflow_nn::burn::optim::GradientsParams;
 use mirrorflow_nn::burn::tensor::{Device, Int, Tensor, TensorData};
-use mirrorflow_nn::{Mlp, MlpConfig, cpu, cpu_autodiff, from_snapshot, to_snapshot};
+use mirrorflow_nn::{Adam, Backend, Mlp, MlpConfig, NnError, cpu, from_snapshot, to_snapshot};
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters (defaults: the reference code's CartPole settings where it has them, spec
@@ -64,6 +64,9 @@ pub struct MdqnConfig {
     pub epsilon_end: f64,
     /// ε-greedy: env steps of the linear decay.
     pub epsilon_decay_steps: u64,
+    /// Where the learner computes: `cpu` (default), `wgpu` or `cuda` (GPU builds only);
+    /// actors always act on the CPU.
+    pub device: Backend,
 }
 
 impl Default for MdqnConfig {
@@ -87,6 +90,7 @@ impl Default for MdqnConfig {
             epsilon_start: 1.0,
             epsilon_end: 0.01,
             epsilon_decay_steps: 10_000,
+            device: Backend::Cpu,
         }
     }
 }
@@ -149,6 +153,7 @@ impl MdqnConfig {
             format!("{}/{}", self.epsilon_start, self.epsilon_end),
             "must be in [0, 1]",
         )?;
+        self.device.check().map_err(|e| e.to_string())?;
         self.off_policy().validate()
     }
 
@@ -287,16 +292,16 @@ impl AgentBuilder for MdqnBuilder {
     ) -> Result<Box<dyn OffPolicyLearner>, Error> {
         self.cfg.validate().map_err(Error::Learner)?;
         let (od, a_n) = dims(spec)?;
-        let dev = cpu_autodiff();
+        let dev = self.cfg.device.autodiff().map_err(nn_error)?;
+        let plain = self.cfg.device.device().map_err(nn_error)?;
         let q = MlpConfig::new(od, &self.cfg.hidden, a_n).init_seeded(&dev, seed);
-        let target = copy_to(&q, &self.cfg.hidden, od, a_n)?;
+        let target = copy_to(&q, &self.cfg.hidden, od, a_n, &plain)?;
         Ok(Box::new(MdqnLearner {
-            optimizer: AdamConfig::new()
-                .with_epsilon(self.cfg.adam_eps as f32)
-                .init(),
+            optimizer: Adam::new(self.cfg.adam_eps),
             q: Some(q),
             target,
             dev,
+            plain,
             od,
             a_n,
             cfg: self.cfg.clone(),
@@ -306,10 +311,14 @@ impl AgentBuilder for MdqnBuilder {
     }
 }
 
-/// A plain-device copy of `q` (the target network).
-fn copy_to(q: &Mlp, hidden: &[usize], od: usize, a_n: usize) -> Result<Mlp, Error> {
-    let fresh = MlpConfig::new(od, hidden, a_n).init(&cpu());
-    from_snapshot(fresh, &to_snapshot(q, "q"), "q").map_err(|e| Error::Learner(e.to_string()))
+/// A copy of `q` on the learner's device without autodiff (the target network).
+fn copy_to(q: &Mlp, hidden: &[usize], od: usize, a_n: usize, plain: &Device) -> Result<Mlp, Error> {
+    let fresh = MlpConfig::new(od, hidden, a_n).init(plain);
+    from_snapshot(fresh, &to_snapshot(q, "q"), "q").map_err(nn_error)
+}
+
+fn nn_error(e: NnError) -> Error {
+    Error::Learner(e.to_string())
 }
 
 struct EpsilonGreedy {
@@ -358,8 +367,10 @@ struct MdqnLearner {
     cfg: MdqnConfig,
     q: Option<Mlp>,
     target: Mlp,
-    optimizer: ModuleOptimizer,
+    optimizer: Adam,
     dev: Device,
+    /// The learner's device without autodiff (target network).
+    plain: Device,
     od: usize,
     a_n: usize,
     updates: u64,
@@ -398,7 +409,7 @@ impl OffPolicyLearner for MdqnLearner {
             )));
         }
         // targets from the target network, on the plain device
-        let plain = cpu();
+        let plain = self.plain.clone();
         let fwd = |obs: &[f32]| {
             self.target
                 .forward(self.rows(obs, n, &plain))
@@ -440,11 +451,11 @@ impl OffPolicyLearner for MdqnLearner {
             .map(f64::from)
             .collect();
         let grads = GradientsParams::from_grads(loss.backward(), &q);
-        let q = self.optimizer.step(self.cfg.lr, q, grads);
+        let q = self.optimizer.step(self.cfg.lr, q, &grads);
         self.q = Some(q);
         self.updates += 1;
         if self.updates.is_multiple_of(self.cfg.target_update) {
-            self.target = copy_to(self.q()?, &self.cfg.hidden, self.od, self.a_n)?;
+            self.target = copy_to(self.q()?, &self.cfg.hidden, self.od, self.a_n, &self.plain)?;
         }
         if !loss_value.is_finite() {
             return Err(Error::Learner(format!(
@@ -488,15 +499,51 @@ impl OffPolicyLearner for MdqnLearner {
         }
     }
 
-    fn restore(&mut self, snapshot: &ParamSnapshot) -> Result<(), Error> {
+    /// The snapshot plus the target network, Adam's moments and the counters (checkpoints).
+    fn state(&self) -> ParamSnapshot {
+        let mut s = self.snapshot();
+        s.tensors.extend(to_snapshot(&self.target, "target"));
+        s.tensors.extend(self.optimizer.to_tensors("adam"));
+        s.tensors.push(CoreTensor {
+            name: "counters".into(),
+            shape: vec![2],
+            data: CoreData::F64(vec![self.updates as f64, self.env_steps as f64]),
+        });
+        s
+    }
+
+    /// Restores a [`state`](Self::state); a bare snapshot (the Q-network only) also works and
+    /// sets the target to the Q-network with a fresh optimizer.
+    fn restore(&mut self, state: &ParamSnapshot) -> Result<(), Error> {
         let q = self
             .q
             .take()
             .ok_or_else(|| Error::Learner("no Q-network".into()))?;
-        let q =
-            from_snapshot(q, &snapshot.tensors, "q").map_err(|e| Error::Learner(e.to_string()))?;
-        self.target = copy_to(&q, &self.cfg.hidden, self.od, self.a_n)?;
+        let q = from_snapshot(q, &state.tensors, "q").map_err(nn_error)?;
+        let has = |prefix: &str| state.tensors.iter().any(|t| t.name.starts_with(prefix));
+        self.target = if has("target.") {
+            let fresh = MlpConfig::new(self.od, &self.cfg.hidden, self.a_n).init(&self.plain);
+            from_snapshot(fresh, &state.tensors, "target").map_err(nn_error)?
+        } else {
+            copy_to(&q, &self.cfg.hidden, self.od, self.a_n, &self.plain)?
+        };
         self.q = Some(q);
+        self.optimizer = Adam::new(self.cfg.adam_eps);
+        if has("adam.") {
+            self.optimizer
+                .load_tensors(&state.tensors, "adam")
+                .map_err(nn_error)?;
+        }
+        if let Some(c) = state.tensors.iter().find(|t| t.name == "counters") {
+            match c.data.to_f64().as_slice() {
+                [u, e] => (self.updates, self.env_steps) = (*u as u64, *e as u64),
+                _ => {
+                    return Err(Error::Snapshot(
+                        "the M-DQN state's `counters` must hold 2 values".into(),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -620,5 +667,26 @@ mod tests {
         let mut again = builder.make_off_policy_learner(&spec, 1).unwrap();
         again.restore(&snap).unwrap();
         assert_eq!(again.snapshot().tensors, snap.tensors);
+
+        // the full state (target, Adam moments, counters) continues bit for bit
+        let state = learner.state();
+        assert!(state.tensors.iter().any(|t| t.name.starts_with("adam.m.")));
+        let mut resumed = builder.make_off_policy_learner(&spec, 7).unwrap();
+        resumed.restore(&state).unwrap();
+        assert_eq!(resumed.state().tensors, state.tensors);
+        for _ in 0..3 {
+            learner.update(&sb, &mut sink).unwrap();
+            resumed.update(&sb, &mut sink).unwrap();
+        }
+        assert_eq!(resumed.state().tensors, learner.state().tensors);
+        let mut bad = state.clone();
+        bad.tensors.retain(|t| t.name != "counters");
+        bad.tensors.push(CoreTensor {
+            name: "counters".into(),
+            shape: vec![1],
+            data: CoreData::F64(vec![1.0]),
+        });
+        let e = resumed.restore(&bad).unwrap_err().to_string();
+        assert!(e.contains("counters"), "{e}");
     }
 }

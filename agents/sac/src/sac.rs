@@ -28,7 +28,7 @@ use mirrorflow_nn::burn::module::Module;
 use mirrorflow_nn::burn::optim::GradientsParams;
 use mirrorflow_nn::burn::tensor::{Device, Tensor, TensorData};
 use mirrorflow_nn::{
-    Adam, Critics, SquashedGaussian, cpu, cpu_autodiff, from_snapshot, polyak, to_snapshot,
+    Adam, Backend, Critics, SquashedGaussian, cpu, from_snapshot, polyak, to_snapshot,
 };
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +72,9 @@ pub struct SacConfig {
     pub target_entropy: Option<f64>,
     /// BL-SAC's filter on the target critic (`None` or `sigma = 0`: SAC).
     pub band_limit: Option<BandLimitConfig>,
+    /// Where the learner computes: `cpu` (default), `wgpu` or `cuda` (GPU builds only);
+    /// actors always act on the CPU.
+    pub device: Backend,
 }
 
 impl Default for SacConfig {
@@ -95,6 +98,7 @@ impl Default for SacConfig {
             auto_alpha: true,
             target_entropy: None,
             band_limit: None,
+            device: Backend::Cpu,
         }
     }
 }
@@ -161,6 +165,7 @@ impl SacConfig {
         if let Some(f) = &self.band_limit {
             f.validate()?;
         }
+        self.device.check().map_err(|e| e.to_string())?;
         self.off_policy().validate()
     }
 
@@ -276,7 +281,14 @@ impl AgentBuilder for SacBuilder {
         let (od, low, high) = action_box(spec)?;
         let ad = low.len();
         let cfg = &self.cfg;
-        let dev = cpu_autodiff();
+        let dev = cfg
+            .device
+            .autodiff()
+            .map_err(|e| Error::Learner(e.to_string()))?;
+        let plain = cfg
+            .device
+            .device()
+            .map_err(|e| Error::Learner(e.to_string()))?;
         let actor = SquashedGaussian::init_seeded(od, &cfg.hidden, ad, &dev, seed);
         let critics = Critics::init_seeded(
             cfg.n_critics,
@@ -286,7 +298,7 @@ impl AgentBuilder for SacBuilder {
             &dev,
             seed.wrapping_add(1),
         );
-        let target = copy_critics(&critics, cfg, od, ad)?;
+        let target = copy_critics(&critics, cfg, od, ad, &plain)?;
         Ok(Box::new(SacLearner {
             actor_opt: Adam::new(cfg.adam_eps),
             critic_opt: Adam::new(cfg.adam_eps),
@@ -298,6 +310,7 @@ impl AgentBuilder for SacBuilder {
             target_entropy: cfg.target_entropy.unwrap_or(-(ad as f64)),
             rng: Rng::seed_from(seed ^ 0x5ac0_5ac0_5ac0_5ac0),
             dev,
+            plain,
             od,
             ad,
             low,
@@ -309,9 +322,15 @@ impl AgentBuilder for SacBuilder {
     }
 }
 
-/// A plain-device copy of the critics (the targets).
-fn copy_critics(c: &Critics, cfg: &SacConfig, od: usize, ad: usize) -> Result<Critics, Error> {
-    let fresh = Critics::init(cfg.n_critics, od, ad, &cfg.hidden, &cpu());
+/// A copy of the critics on the learner's device without autodiff (the targets).
+fn copy_critics(
+    c: &Critics,
+    cfg: &SacConfig,
+    od: usize,
+    ad: usize,
+    plain: &Device,
+) -> Result<Critics, Error> {
+    let fresh = Critics::init(cfg.n_critics, od, ad, &cfg.hidden, plain);
     from_snapshot(fresh, &to_snapshot(c, "critic"), "critic")
         .map_err(|e| Error::Learner(e.to_string()))
 }
@@ -413,6 +432,8 @@ struct SacLearner {
     target_entropy: f64,
     rng: Rng,
     dev: Device,
+    /// The learner's device without autodiff (targets, no-grad passes).
+    plain: Device,
     od: usize,
     ad: usize,
     low: Vec<f32>,
@@ -453,7 +474,7 @@ impl SacLearner {
 
     /// `min_i Q̄_i(s', a')`, or its band-limited form, per row.
     fn target_value(&mut self, next_obs: &[f32], next_act: &[f32]) -> Vec<f32> {
-        let plain = cpu();
+        let plain = self.plain.clone();
         let n = next_act.len() / self.ad;
         match self.cfg.filter().copied() {
             None => {
@@ -514,7 +535,7 @@ impl OffPolicyLearner for SacLearner {
         }
 
         // target: a' ~ π(·|s') without gradients, then the (filtered) target critics
-        let plain = cpu();
+        let plain = self.plain.clone();
         let inference = actor.valid();
         let eps = self.normals(n * ad);
         let next = inference.sample(
@@ -655,7 +676,7 @@ impl OffPolicyLearner for SacLearner {
             self.od,
             self.ad,
             &self.cfg.hidden,
-            &cpu(),
+            &self.plain,
         );
         self.target = from_snapshot(target, &state.tensors, "target").map_err(err)?;
         self.critics = Some(critics);

@@ -13,7 +13,8 @@
 //!   [`ParamSnapshot`](mirrorflow_core::ParamSnapshot) tensors, the one form in which weights
 //!   cross threads, processes and crates (never as autodiff graphs);
 //! * [`adam`]: [`Adam`] with PyTorch's rule and checkpointable moments;
-//! * [`device`]: the compute device (`flex` CPU, with or without autodiff).
+//! * [`device`]: the compute device: [`Backend`] `cpu` (`flex`, default), `wgpu` and `cuda`
+//!   behind the cargo features of the same names (`gpu` = both).
 //!
 //! Known burn 0.22.1 pitfall, covered by a regression test: parameters are initialised lazily
 //! and clones share the initialiser, so `online.clone().no_grad()` on a fresh module would also
@@ -31,7 +32,7 @@ pub mod params;
 pub use adam::Adam;
 pub use burn;
 pub use critic::Critics;
-pub use device::{cpu, cpu_autodiff};
+pub use device::{Backend, cpu, cpu_autodiff};
 pub use gaussian::{Draw, SquashedGaussian};
 pub use mlp::{Mlp, MlpConfig};
 pub use params::{from_snapshot, materialize, polyak, replace, to_snapshot};
@@ -45,4 +46,7 @@ pub enum NnError {
     /// A snapshot does not match the module's parameters.
     #[error("parameters: {0}")]
     Snapshot(String),
+    /// The requested compute backend is not in this build.
+    #[error("{0}")]
+    Backend(String),
 }
