@@ -156,6 +156,45 @@ pub trait Env {
             message: "this env does not support checkpoints".into(),
         })
     }
+
+    /// For envs whose per-call overhead dominates (Python envs: one interpreter lock per call),
+    /// builds `count` fresh copies of this env stepped together by one [`BatchEnv`]; an
+    /// [`EnvShard`](crate::EnvShard) then uses it instead of stepping envs one by one. `None`
+    /// (the default): step one by one.
+    fn batch(&self, _count: usize) -> Option<Result<Box<dyn BatchEnv>, EnvError>> {
+        None
+    }
+}
+
+/// Several copies of one env stepped in one call, with auto-reset. Rows are row-major:
+/// env `i` owns `actions[i·act_dim..]`, `next[i·obs_dim..]`, `reset_obs[i·obs_dim..]`.
+pub trait BatchEnv {
+    /// The envs' spec.
+    fn spec(&self) -> &EnvSpec;
+
+    /// Number of envs.
+    fn num_envs(&self) -> usize;
+
+    /// Starts an episode in every env, env `i` seeded with `seeds[i]`, and writes the first
+    /// observations.
+    fn reset_all(&mut self, seeds: &[u64], obs: &mut [f32]) -> Result<(), EnvError>;
+
+    /// Steps every env with its row of `actions`, writes the observation each step produced into
+    /// `next` (for an episode that ended: its final observation) and the rewards and flags into
+    /// `infos`. Every env whose episode ended is reset (continuing its own seed stream) and its
+    /// first observation written into its row of `reset_obs`; other rows are left untouched.
+    fn step_all(
+        &mut self,
+        actions: &[f32],
+        next: &mut [f32],
+        reset_obs: &mut [f32],
+        infos: &mut [StepInfo],
+    ) -> Result<(), EnvError>;
+
+    /// Renders env `i` as an RGB frame, if it can.
+    fn render_rgb(&mut self, _i: usize) -> Option<Frame> {
+        None
+    }
 }
 
 impl<E: Env + ?Sized> Env for Box<E> {
@@ -176,6 +215,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn load_state(&mut self, state: &[u8]) -> Result<(), EnvError> {
         (**self).load_state(state)
+    }
+    fn batch(&self, count: usize) -> Option<Result<Box<dyn BatchEnv>, EnvError>> {
+        (**self).batch(count)
     }
 }
 

@@ -41,7 +41,7 @@ pub mod space;
 pub mod tabular;
 
 pub use batch::{EpisodeStat, TransitionBatch};
-pub use env::{Env, EnvFactory, EnvSpec, Frame, StepInfo};
+pub use env::{BatchEnv, Env, EnvFactory, EnvSpec, Frame, StepInfo};
 pub use error::{EnvError, Error};
 pub use learner::{
     AgentBuilder, Array2, Learner, OffPolicyLearner, ParamSnapshot, Planner, Tensor, TensorData,

@@ -2,7 +2,7 @@
 
 use crate::batch::{EpisodeStat, TransitionBatch};
 use crate::codec::{Reader, Writer};
-use crate::env::{Env, EnvFactory, EnvSpec, Frame};
+use crate::env::{BatchEnv, Env, EnvFactory, EnvSpec, Frame, StepInfo};
 use crate::error::EnvError;
 use crate::policy::{ActMode, Policy};
 use crate::rng::{Rng, SeedStream};
@@ -48,12 +48,12 @@ impl Capture {
         }
     }
 
-    fn maybe_render(&mut self, env: &mut dyn Env, ep_len: u32, steps: u64) {
+    fn maybe_render(&mut self, render: impl FnOnce() -> Option<Frame>, ep_len: u32, steps: u64) {
         if self.recording
             && self.taken < self.cfg.max_frames
             && ep_len.is_multiple_of(self.cfg.stride.max(1))
         {
-            if let Some(f) = env.render_rgb() {
+            if let Some(f) = render() {
                 self.frames.push((steps, f));
                 self.taken += 1;
             } else {
@@ -70,7 +70,14 @@ impl Capture {
 /// same transitions for env `i` whichever worker owns it.
 pub struct EnvShard {
     spec: EnvSpec,
+    /// The envs when they step one by one (empty when `batch` steps them).
     envs: Vec<Box<dyn Env>>,
+    /// The envs when they step together ([`Env::batch`]).
+    batch: Option<Box<dyn BatchEnv>>,
+    /// Per-env step results and reset observations of a batched step.
+    infos: Vec<StepInfo>,
+    next_all: Vec<f32>,
+    reset_all: Vec<f32>,
     first: u64,
     obs: Vec<f32>,
     act: Vec<f32>,
@@ -83,44 +90,61 @@ pub struct EnvShard {
 }
 
 impl EnvShard {
-    /// Builds envs `first..first + count` with `factory` and resets each with its seed.
+    /// Builds envs `first..first + count` with `factory` and resets each with its seed. Envs
+    /// that offer a [`BatchEnv`] ([`Env::batch`]) are stepped together through it.
     pub fn new(
         factory: &EnvFactory,
         first: u64,
         count: usize,
         seeds: SeedStream,
     ) -> Result<Self, EnvError> {
-        let mut envs = Vec::with_capacity(count);
-        for i in 0..count as u64 {
-            envs.push(factory(first + i)?);
+        if count == 0 {
+            return Err(EnvError::Failed {
+                env: "<none>".into(),
+                call: "shard",
+                message: "a shard needs at least one env".into(),
+            });
         }
-        let spec = match envs.first() {
-            Some(e) => e.spec().clone(),
-            None => {
-                return Err(EnvError::Failed {
-                    env: "<none>".into(),
-                    call: "shard",
-                    message: "a shard needs at least one env".into(),
-                });
-            }
-        };
+        let probe = factory(first)?;
+        let spec = probe.spec().clone();
         let od = spec.obs_dim();
         let mut obs = vec![0.0; count * od];
-        for (i, env) in envs.iter_mut().enumerate() {
-            env.reset(
-                Some(seeds.env(first + i as u64)),
-                &mut obs[i * od..(i + 1) * od],
-            )?;
+        let env_seeds: Vec<u64> = (0..count as u64).map(|i| seeds.env(first + i)).collect();
+        let (envs, batch) = match probe.batch(count) {
+            Some(b) => {
+                drop(probe);
+                let mut b = b?;
+                b.reset_all(&env_seeds, &mut obs)?;
+                (Vec::new(), Some(b))
+            }
+            None => {
+                let mut envs = Vec::with_capacity(count);
+                envs.push(probe);
+                for i in 1..count as u64 {
+                    envs.push(factory(first + i)?);
+                }
+                for (i, env) in envs.iter_mut().enumerate() {
+                    env.reset(Some(env_seeds[i]), &mut obs[i * od..(i + 1) * od])?;
+                }
+                (envs, None)
+            }
+        };
+        for i in 0..count {
             check_finite(&spec, &obs[i * od..(i + 1) * od], "reset")?;
         }
         let rngs = (0..count as u64)
             .map(|i| Rng::seed_from(seeds.policy(first + i)))
             .collect();
+        let batched = batch.is_some();
         Ok(Self {
             act: vec![0.0; count * spec.act_dim()],
             next: vec![0.0; od],
+            infos: vec![StepInfo::default(); if batched { count } else { 0 }],
+            next_all: vec![0.0; if batched { count * od } else { 0 }],
+            reset_all: vec![0.0; if batched { count * od } else { 0 }],
             spec,
             envs,
+            batch,
             first,
             obs,
             rngs,
@@ -131,6 +155,11 @@ impl EnvShard {
         })
     }
 
+    /// Whether the envs step together through a [`BatchEnv`].
+    pub fn is_batched(&self) -> bool {
+        self.batch.is_some()
+    }
+
     /// The envs' spec.
     pub fn spec(&self) -> &EnvSpec {
         &self.spec
@@ -138,7 +167,7 @@ impl EnvShard {
 
     /// Number of envs.
     pub fn num_envs(&self) -> usize {
-        self.envs.len()
+        self.rngs.len()
     }
 
     /// Global index of the first env.
@@ -159,7 +188,11 @@ impl EnvShard {
         };
         c.episode_starts();
         let len = self.ep_len[0];
-        c.maybe_render(self.envs[0].as_mut(), len, self.steps);
+        match (&mut self.batch, self.envs.first_mut()) {
+            (Some(b), _) => c.maybe_render(|| b.render_rgb(0), len, self.steps),
+            (None, Some(e)) => c.maybe_render(|| e.render_rgb(), len, self.steps),
+            (None, None) => {}
+        }
         self.capture = Some(c);
     }
 
@@ -177,8 +210,12 @@ impl EnvShard {
     }
 
     /// The shard's complete state (every env's state, current observations, acting RNGs,
-    /// episode accumulators) for checkpoints; `None` if an env cannot save its state.
+    /// episode accumulators) for checkpoints; `None` if an env cannot save its state (batched
+    /// envs never can).
     pub fn save_state(&self) -> Option<Vec<u8>> {
+        if self.batch.is_some() {
+            return None;
+        }
         let mut w = Writer::new();
         w.u64(self.first)
             .u64(self.envs.len() as u64)
@@ -258,6 +295,9 @@ impl EnvShard {
         batch.obs_dim = od;
         batch.act_dim = ad;
         batch.policy_version = policy.version();
+        if self.batch.is_some() {
+            return self.rollout_batched(policy, mode, steps_per_env, batch);
+        }
         for _ in 0..steps_per_env {
             for i in 0..self.envs.len() {
                 let o = &self.obs[i * od..(i + 1) * od];
@@ -287,7 +327,8 @@ impl EnvShard {
                 if i == 0
                     && let Some(c) = self.capture.as_mut()
                 {
-                    c.maybe_render(self.envs[0].as_mut(), self.ep_len[0], self.steps);
+                    let env = self.envs[0].as_mut();
+                    c.maybe_render(|| env.render_rgb(), self.ep_len[0], self.steps);
                     if info.done() {
                         c.episodes += 1;
                         c.episode_starts();
@@ -306,10 +347,94 @@ impl EnvShard {
                     if i == 0
                         && let Some(c) = self.capture.as_mut()
                     {
-                        c.maybe_render(self.envs[0].as_mut(), 0, self.steps);
+                        let env = self.envs[0].as_mut();
+                        c.maybe_render(|| env.render_rgb(), 0, self.steps);
                     }
                 } else {
                     self.obs[i * od..(i + 1) * od].copy_from_slice(&self.next);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`EnvShard::rollout`] through the [`BatchEnv`]: act for every env, one batched step, then
+    /// the same rows, statistics and frames as the one-by-one loop.
+    fn rollout_batched(
+        &mut self,
+        policy: &mut dyn Policy,
+        mode: ActMode,
+        steps_per_env: usize,
+        batch: &mut TransitionBatch,
+    ) -> Result<(), EnvError> {
+        let (od, ad) = (self.spec.obs_dim(), self.spec.act_dim());
+        let n = self.rngs.len();
+        let Some(envs) = self.batch.as_mut() else {
+            return Ok(());
+        };
+        for _ in 0..steps_per_env {
+            for i in 0..n {
+                let o = &self.obs[i * od..(i + 1) * od];
+                policy.act(
+                    o,
+                    &mut self.rngs[i],
+                    mode,
+                    &mut self.act[i * ad..(i + 1) * ad],
+                );
+            }
+            envs.step_all(
+                &self.act,
+                &mut self.next_all,
+                &mut self.reset_all,
+                &mut self.infos,
+            )?;
+            for i in 0..n {
+                let next = &self.next_all[i * od..(i + 1) * od];
+                let info = self.infos[i];
+                check_finite(&self.spec, next, "step")?;
+                if !info.reward.is_finite() {
+                    return Err(EnvError::NonFinite {
+                        env: self.spec.id.clone(),
+                        what: "reward".into(),
+                        value: info.reward,
+                        call: "step",
+                    });
+                }
+                let id = (self.first + i as u64) as u32;
+                batch.env_ids.push(id);
+                batch.obs.extend_from_slice(&self.obs[i * od..(i + 1) * od]);
+                batch
+                    .actions
+                    .extend_from_slice(&self.act[i * ad..(i + 1) * ad]);
+                batch.rewards.push(info.reward as f32);
+                batch.next_obs.extend_from_slice(next);
+                batch.terminated.push(info.terminated as u8);
+                batch.truncated.push(info.truncated as u8);
+                self.ep_return[i] += info.reward;
+                self.ep_len[i] += 1;
+                self.steps += 1;
+                let row = i * od..(i + 1) * od;
+                if info.done() {
+                    batch.episodes.push(EpisodeStat {
+                        env_id: id,
+                        episode_return: self.ep_return[i],
+                        length: self.ep_len[i],
+                    });
+                    self.ep_return[i] = 0.0;
+                    self.ep_len[i] = 0;
+                    check_finite(&self.spec, &self.reset_all[row.clone()], "reset")?;
+                    self.obs[row.clone()].copy_from_slice(&self.reset_all[row]);
+                } else {
+                    self.obs[row.clone()].copy_from_slice(&self.next_all[row]);
+                }
+                if i == 0
+                    && let Some(c) = self.capture.as_mut()
+                {
+                    if info.done() {
+                        c.episodes += 1;
+                        c.episode_starts();
+                    }
+                    c.maybe_render(|| envs.render_rgb(0), self.ep_len[0], self.steps);
                 }
             }
         }
@@ -448,5 +573,138 @@ mod tests {
         assert_eq!(xs, [0, 1, 2, 3, 0, 1, 2, 3, 0]);
         assert!(frames.windows(2).all(|w| w[0].0 <= w[1].0));
         assert!(filmed.take_frames().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod batched_tests {
+    use super::*;
+    use crate::policy::RandomPolicy;
+    use crate::space::Space;
+    use std::sync::Arc;
+
+    /// A random walk with its own seeded generator: terminates at |x| = 3, truncates at 7 steps.
+    struct Walk {
+        spec: EnvSpec,
+        x: f32,
+        t: u32,
+        rng: Rng,
+        batched: bool,
+    }
+
+    fn walk(batched: bool) -> Walk {
+        Walk {
+            spec: EnvSpec::new(
+                "Walk",
+                Space::boxed(vec![-9.0], vec![9.0]),
+                Space::discrete(2),
+            ),
+            x: 0.0,
+            t: 0,
+            rng: Rng::seed_from(0),
+            batched,
+        }
+    }
+
+    impl Env for Walk {
+        fn spec(&self) -> &EnvSpec {
+            &self.spec
+        }
+        fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<(), EnvError> {
+            if let Some(s) = seed {
+                self.rng = Rng::seed_from(s);
+            }
+            (self.x, self.t) = (self.rng.below(3) as f32 - 1.0, 0);
+            obs[0] = self.x;
+            Ok(())
+        }
+        fn step(&mut self, a: &[f32], obs: &mut [f32]) -> Result<StepInfo, EnvError> {
+            self.x += if a[0] == 1.0 { 1.0 } else { -1.0 } * (1.0 + self.rng.below(2) as f32);
+            self.t += 1;
+            obs[0] = self.x;
+            Ok(StepInfo {
+                reward: self.x as f64,
+                terminated: self.x.abs() >= 3.0,
+                truncated: self.t >= 7,
+            })
+        }
+        fn render_rgb(&mut self) -> Option<Frame> {
+            Some(Frame {
+                width: 1,
+                height: 1,
+                rgb: vec![(self.x + 10.0) as u8; 3],
+            })
+        }
+        fn batch(&self, count: usize) -> Option<Result<Box<dyn BatchEnv>, EnvError>> {
+            self.batched.then(|| {
+                Ok(Box::new(Serial((0..count).map(|_| walk(false)).collect()))
+                    as Box<dyn BatchEnv>)
+            })
+        }
+    }
+
+    /// The reference batch: the envs one after another, with the shard's auto-reset rule.
+    struct Serial(Vec<Walk>);
+
+    impl BatchEnv for Serial {
+        fn spec(&self) -> &EnvSpec {
+            &self.0[0].spec
+        }
+        fn num_envs(&self) -> usize {
+            self.0.len()
+        }
+        fn reset_all(&mut self, seeds: &[u64], obs: &mut [f32]) -> Result<(), EnvError> {
+            for (i, e) in self.0.iter_mut().enumerate() {
+                e.reset(Some(seeds[i]), &mut obs[i..i + 1])?;
+            }
+            Ok(())
+        }
+        fn step_all(
+            &mut self,
+            actions: &[f32],
+            next: &mut [f32],
+            reset_obs: &mut [f32],
+            infos: &mut [StepInfo],
+        ) -> Result<(), EnvError> {
+            for (i, e) in self.0.iter_mut().enumerate() {
+                infos[i] = e.step(&actions[i..i + 1], &mut next[i..i + 1])?;
+                if infos[i].done() {
+                    e.reset(None, &mut reset_obs[i..i + 1])?;
+                }
+            }
+            Ok(())
+        }
+        fn render_rgb(&mut self, i: usize) -> Option<Frame> {
+            self.0[i].render_rgb()
+        }
+    }
+
+    fn run(batched: bool) -> (TransitionBatch, bool) {
+        let f: EnvFactory = Arc::new(move |_| Ok(Box::new(walk(batched)) as Box<dyn Env>));
+        let mut shard = EnvShard::new(&f, 4, 3, SeedStream::new(11)).unwrap();
+        let mut pol = RandomPolicy::new(Space::discrete(2));
+        let mut b = TransitionBatch::default();
+        for _ in 0..5 {
+            shard
+                .rollout(&mut pol, ActMode::Explore, 9, &mut b)
+                .unwrap();
+        }
+        (b, shard.is_batched())
+    }
+
+    #[test]
+    fn batched_stepping_gives_the_same_transitions_as_one_by_one() {
+        let (one, b1) = run(false);
+        let (many, b2) = run(true);
+        assert!(!b1 && b2);
+        assert_eq!(one.len(), 3 * 45);
+        assert!(one.episodes.len() > 10);
+        assert_eq!(one.obs, many.obs);
+        assert_eq!(one.actions, many.actions);
+        assert_eq!(one.rewards, many.rewards);
+        assert_eq!(one.next_obs, many.next_obs);
+        assert_eq!(one.terminated, many.terminated);
+        assert_eq!(one.truncated, many.truncated);
+        assert_eq!(one.episodes, many.episodes);
     }
 }
