@@ -1,21 +1,6 @@
-//! Bakes the git commit into the binary for run provenance (`config.toml`, `summary.json`).
-use std::process::Command;
-
+//! Embeds the path of the libpython this build links against as an rpath, so the binary finds it
+//! at run time without `LD_LIBRARY_PATH` (a pyenv or venv Python is not in the loader's
+//! default directories).
 fn main() {
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| "unknown".to_string());
-    println!("cargo:rustc-env=MIRRORFLOW_GIT_COMMIT={commit}");
-    for p in [
-        "../../.git/HEAD",
-        "../../.git/refs/heads",
-        "../../.git/packed-refs",
-    ] {
-        println!("cargo:rerun-if-changed={p}");
-    }
+    pyo3_build_config::add_libpython_rpath_link_args();
 }

@@ -182,7 +182,8 @@ pub trait BatchEnv {
     /// Steps every env with its row of `actions`, writes the observation each step produced into
     /// `next` (for an episode that ended: its final observation) and the rewards and flags into
     /// `infos`. Every env whose episode ended is reset (continuing its own seed stream) and its
-    /// first observation written into its row of `reset_obs`; other rows are left untouched.
+    /// first observation written into its row of `reset_obs` (other rows of `reset_obs` may hold
+    /// anything).
     fn step_all(
         &mut self,
         actions: &[f32],
