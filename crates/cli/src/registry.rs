@@ -264,6 +264,25 @@ pub fn resolve_env(table: &toml::Table) -> Result<ResolvedEnv, ConfigError> {
             ));
         }
     };
+    if id.starts_with("gym:") || id.starts_with("py:") {
+        #[cfg(feature = "python")]
+        {
+            let source = mirrorflow_gym::Source::parse(&id)
+                .and_then(Result::ok)
+                .ok_or_else(|| {
+                    cfg_err(format!(
+                        "[env] id = \"{id}\": write gym:<gymnasium id> (e.g. gym:CartPole-v1), \
+                         py:path/to/file.py:ClassName or py:package.module:ClassName"
+                    ))
+                })?;
+            return resolve_python(&id, source, table);
+        }
+        #[cfg(not(feature = "python"))]
+        return Err(cfg_err(format!(
+            "[env] id = \"{id}\": this mirrorflow was built without Python envs; rebuild with \
+             the default features (`cargo build --release`)"
+        )));
+    }
     let Some(entry) = entries.iter().find(|e| e.id == id) else {
         let hint = closest(&id, entries.iter().map(|e| e.id))
             .map(|h| format!("; did you mean `{h}`?"))
@@ -275,6 +294,44 @@ pub fn resolve_env(table: &toml::Table) -> Result<ResolvedEnv, ConfigError> {
     let mut params = table.clone();
     params.remove("id");
     (entry.build)(&params)
+}
+
+/// `gym:<id>` and `py:<file.py|module>:<Class>` envs, through the embedded Python
+/// (`[env] kwargs = {...}` goes to the constructor, `render = true` asks for rgb_array frames).
+#[cfg(feature = "python")]
+fn resolve_python(
+    id: &str,
+    source: mirrorflow_gym::Source,
+    table: &toml::Table,
+) -> Result<ResolvedEnv, ConfigError> {
+    #[derive(serde::Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    struct PyCfg {
+        id: String,
+        #[serde(default)]
+        kwargs: toml::Table,
+        #[serde(default)]
+        render: bool,
+    }
+    let c: PyCfg = parse_section(
+        &format!("[env] (id = \"{id}\")"),
+        toml::Value::Table(table.clone()),
+    )?;
+    let kwargs = serde_json::to_value(&c.kwargs)
+        .map_err(|e| cfg_err(format!("[env.kwargs] of `{id}`: {e}")))?;
+    let (spec, factory) = mirrorflow_gym::resolve(&mirrorflow_gym::PyEnvConfig {
+        source,
+        kwargs,
+        render: c.render,
+    })
+    .map_err(|e| cfg_err(format!("[env] id = \"{id}\": {e}")))?;
+    Ok(ResolvedEnv {
+        id: id.into(),
+        params: to_table(&c),
+        spec,
+        factory,
+        kind: EnvKind::Simulator,
+    })
 }
 
 /// What an agent resolved to.

@@ -42,7 +42,12 @@ pub struct Setup {
 /// Starts the interpreter once and returns its setup; later calls return the first outcome.
 pub fn ensure() -> Result<Setup, GymError> {
     READY
-        .get_or_init(|| Python::attach(setup).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            Python::attach(setup).map_err(|e| match e {
+                GymError::Setup(m) => m,
+                other => other.to_string(),
+            })
+        })
         .clone()
         .map_err(GymError::Setup)
 }
@@ -132,10 +137,17 @@ fn setup(py: Python<'_>) -> Result<Setup, GymError> {
     }
     let module = PyModule::from_code(py, BRIDGE, c"mirrorflow_bridge.py", c"mirrorflow_bridge")
         .map_err(|e| {
+            let packages = match (&out.site_packages, out.source) {
+                (Some(p), Some(src)) => format!("packages from {} ({src})", p.display()),
+                _ => "no venv found: no MIRRORFLOW_PYTHON, no .venv/ in the current directory \
+                      or its parents, no VIRTUAL_ENV"
+                    .to_string(),
+            };
             GymError::Setup(format!(
-                "loading mirrorflow's Python bridge (it needs numpy; install the env packages, e.g. \
-                 `.venv/bin/pip install gymnasium==1.4.0`, or point MIRRORFLOW_PYTHON at a venv \
-                 that has them): {}",
+                "loading mirrorflow's Python bridge (Python {version}, {packages}) failed; it \
+                 needs numpy and gymnasium: create the project venv with `scripts/test` or \
+                 `python3 -m venv .venv && .venv/bin/pip install gymnasium==1.4.0`, or point \
+                 MIRRORFLOW_PYTHON at a venv that has them. {}",
                 crate::format_py_error(py, &e)
             ))
         })?;

@@ -1,6 +1,12 @@
 //! mirrorflow-gym against real gymnasium in the project venv (`scripts/test` installs it):
 //! conformance of gym-backed envs, batched shards, and one test per error case.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
+
 use mirrorflow_core::{
     ActMode, Env, EnvError, EnvFactory, EnvShard, EnvSpec, Frame, RandomPolicy, SeedStream, Space,
     StepInfo, TransitionBatch,

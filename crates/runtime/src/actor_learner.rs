@@ -24,7 +24,9 @@
 //!   version `c`; just before consuming `c` the learner holds its state after `c − 1`, the last
 //!   `L + 1` published parameters and every shard's state at the start of `c` — a complete,
 //!   version-aligned checkpoint, written by one writer. Resuming restores all of it and starts
-//!   every capability at `c`, so the continuation is bit-identical.
+//!   every capability at `c`, so the continuation is bit-identical. Envs that cannot save their
+//!   state (Python envs) are checkpointed as "restart": on resume they begin fresh episodes
+//!   seeded from the run seed and `c`, so only the learner side continues exactly.
 
 use crate::RuntimeError;
 use mirrorflow_core::codec::{Reader, Writer};
@@ -35,6 +37,9 @@ use mirrorflow_core::{
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
+
+/// Seed-stream tag of envs restarted by a resume (envs without a saved state).
+const RESTART_TAG: u64 = 0x0072_6573_7461_7274;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -276,26 +281,32 @@ pub fn build(
     let mut shards: Vec<(u32, Result<EnvShard, String>)> = Vec::new();
     for &k in &my_shards {
         let first = k as u64 * plan.envs_per_shard as u64;
-        let mut shard =
-            EnvShard::new(&envs, first, plan.envs_per_shard, seeds).map_err(|e| e.to_string());
-        if let (Some(c), Ok(s)) = (&resume, shard.as_mut()) {
-            let state = c.shards.iter().find(|(j, _)| *j == k).ok_or_else(|| {
-                RuntimeError::setup(format!(
-                    "the checkpoint of version {} has no state for shard {k}",
-                    c.version
-                ))
-            })?;
-            s.load_state(&state.1).map_err(RuntimeError::setup)?;
-        }
-        if plan.checkpoint_every > 0
-            && plan.schedule == Schedule::Sync
-            && let Ok(s) = &shard
-            && s.save_state().is_none()
-        {
-            return Err(RuntimeError::setup(format!(
-                "checkpoints need envs that can save their state; `{}` cannot (set checkpoint_every = 0)",
-                spec.id
-            )));
+        // Envs that cannot save their state (Python envs) are checkpointed as "restart": on
+        // resume they begin fresh episodes, seeded from the run seed and the checkpoint's
+        // version (deterministic for a given checkpoint, not the uninterrupted trajectory).
+        let state = match &resume {
+            Some(c) => Some(
+                c.shards
+                    .iter()
+                    .find(|(j, _)| *j == k)
+                    .map(|(_, s)| s.as_slice())
+                    .ok_or_else(|| {
+                        RuntimeError::setup(format!(
+                            "the checkpoint of version {} has no state for shard {k}",
+                            c.version
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
+        let shard_seeds = match (&resume, state) {
+            (Some(c), Some([])) => SeedStream::new(seeds.custom(RESTART_TAG, c.version)),
+            _ => seeds,
+        };
+        let mut shard = EnvShard::new(&envs, first, plan.envs_per_shard, shard_seeds)
+            .map_err(|e| e.to_string());
+        if let (Some(bytes @ [_, ..]), Ok(s)) = (state, shard.as_mut()) {
+            s.load_state(bytes).map_err(RuntimeError::setup)?;
         }
         if let (0, Some(cfg), Ok(s)) = (k, plan.frames, shard.as_mut())
             && sink.as_ref().is_some_and(|s| s.wants_pictures())
@@ -391,7 +402,8 @@ pub fn build(
                         && version > start
                         && version.is_multiple_of(plan.checkpoint_every);
                     let shard_state = match (&*shard, seq, checkpoint) {
-                        (Ok(s), 0, true) => s.save_state(),
+                        // empty: the envs restart on resume (they cannot save their state)
+                        (Ok(s), 0, true) => Some(s.save_state().unwrap_or_default()),
                         _ => None,
                     };
                     let rollout_start = Instant::now();
