@@ -136,8 +136,8 @@ def _flat_dim(desc):
     return desc["n"]
 
 
-def _is_flag(x):
-    return isinstance(x, (bool, np.bool_))
+_FLAG = (bool, np.bool_)
+_NUMBER = (float, int, np.float64, np.float32, np.int64, np.int32)
 
 
 class Shard:
@@ -158,6 +158,9 @@ class Shard:
             else None
         )
         self.od = _flat_dim(self.obs_desc)
+        self.obs_shape = (
+            tuple(self.obs_desc["shape"]) if self.obs_desc["type"] == "box" and self.flatten is None else None
+        )
         self.ad = _flat_dim(self.act_desc)
         self.actions = np.zeros((count, self.ad), dtype=np.float32)
         self.next = np.zeros((count, self.od), dtype=np.float32)
@@ -185,6 +188,10 @@ class Shard:
         return row.astype(np.int8)
 
     def _write_obs(self, out, i, obs, call):
+        # fast path: a numeric ndarray of the declared shape (what well-behaved envs return)
+        if type(obs) is np.ndarray and obs.shape == self.obs_shape and obs.dtype.kind in "fiub":
+            out[i] = obs.reshape(-1) if obs.ndim != 1 else obs
+            return
         if obs is None:
             raise BridgeError(f"{call} returned no observation (None)")
         if self.flatten is not None:
@@ -234,10 +241,14 @@ class Shard:
         self.needs_reset[i] = None
 
     def step_all(self, autoreset):
+        discrete = self.act_desc["type"] == "discrete"
+        if discrete:
+            acts = (self.actions[:, 0].astype(np.int64) + self.act_desc["start"]).tolist()
+        infos = self.infos
         for i, env in enumerate(self.envs):
             if self.needs_reset[i] is not None:
                 raise BridgeError(f"step called {self.needs_reset[i]}; call reset first")
-            out = env.step(self._action(i))
+            out = env.step(acts[i] if discrete else self._action(i))
             if not isinstance(out, tuple) or len(out) != 5:
                 got = f"{len(out)} values" if isinstance(out, tuple) else type(out).__name__
                 raise BridgeError(
@@ -246,18 +257,18 @@ class Shard:
                 )
             obs, reward, terminated, truncated, _info = out
             self._write_obs(self.next, i, obs, "step")
-            if not isinstance(reward, (int, float, np.integer, np.floating)) or isinstance(reward, bool):
+            if type(reward) not in _NUMBER and (
+                not isinstance(reward, (int, float, np.integer, np.floating)) or isinstance(reward, bool)
+            ):
                 raise BridgeError(
                     f"step returned reward {reward!r} of type {type(reward).__name__}; a number is needed"
                 )
-            if not _is_flag(terminated) or not _is_flag(truncated):
-                bad, val = ("terminated", terminated) if not _is_flag(terminated) else ("truncated", truncated)
+            if type(terminated) not in _FLAG or type(truncated) not in _FLAG:
+                bad, val = ("terminated", terminated) if type(terminated) not in _FLAG else ("truncated", truncated)
                 raise BridgeError(
                     f"step returned {bad} = {val!r} of type {type(val).__name__}; it must be a bool"
                 )
-            self.infos[i, 0] = float(reward)
-            self.infos[i, 1] = 1.0 if terminated else 0.0
-            self.infos[i, 2] = 1.0 if truncated else 0.0
+            infos[i] = (reward, terminated, truncated)
             if terminated or truncated:
                 if autoreset:
                     obs = self._split_reset(env.reset(), "reset")
