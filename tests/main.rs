@@ -4,8 +4,8 @@
 //! * `cli`: the CLI end to end — train, check, errors, determinism, run directories, Ctrl-C.
 //! * `gym_conformance`: native classic-control envs against *live* gymnasium (the project venv
 //!   `.venv/`, made by `scripts/test`), and the committed recordings against a fresh recording.
-//! * `python_envs`: gymnasium ids and Python classes as envs, their failures, no Python for
-//!   native runs.
+//! * `user_envs`: gymnasium ids, Python classes and the example Rust env as envs, Python
+//!   failures, no Python for native runs.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,5 +20,5 @@ mod common;
 mod gym_conformance;
 mod layering;
 mod netns;
-mod python_envs;
 mod telemetry;
+mod user_envs;

@@ -159,6 +159,13 @@ pub fn envs() -> Vec<EnvEntry> {
             classic::AcrobotConfig,
             classic::Acrobot
         ),
+        // envs/example: how a Rust env is registered — one entry (id, summary, config, env)
+        classic_entry!(
+            "Catch-v0",
+            "catch a falling ball with a paddle (bsuite; the example Rust env crate)",
+            mirrorflow_env_example::CatchConfig,
+            mirrorflow_env_example::Catch
+        ),
         EnvEntry {
             id: "garnet",
             summary: "random Garnet(S, A, b) MDP with a known model",

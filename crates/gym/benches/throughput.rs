@@ -55,8 +55,8 @@ fn one(a: &Args) -> Result<(u64, f64), String> {
         render: false,
     })
     .map_err(|e| e.to_string())?;
-    let mut shard = EnvShard::new(&factory, 0, a.envs, SeedStream::new(a.seed))
-        .map_err(|e| e.to_string())?;
+    let mut shard =
+        EnvShard::new(&factory, 0, a.envs, SeedStream::new(a.seed)).map_err(|e| e.to_string())?;
     let mut policy = RandomPolicy::new(spec.action_space.clone());
     let mut batch = TransitionBatch::default();
     // warm-up

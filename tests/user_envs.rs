@@ -1,6 +1,6 @@
-//! Python envs through the real binary: gymnasium ids and a user class from a file train like
-//! native envs, a Python exception ends the run cleanly (`status: failed`, checkpoints kept),
-//! and native runs never start Python.
+//! User envs through the real binary: gymnasium ids, a Python class from a file and the example
+//! Rust env crate train like native ones, a Python exception ends the run cleanly
+//! (`status: failed`, checkpoints kept), and native runs never start Python.
 
 use crate::common::{bin, json, mirrorflow, stderr, wait_with_deadline};
 use std::path::Path;
@@ -173,4 +173,25 @@ fn native_runs_never_start_python_and_a_bad_interpreter_is_named() {
         err.contains("MIRRORFLOW_PYTHON") && err.contains("/nonexistent/venv"),
         "{err}"
     );
+}
+
+/// The example Rust env crate (envs/example, registered as `Catch-v0`) trains like any other.
+#[test]
+fn the_example_rust_env_trains() {
+    let t = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        t.path(),
+        "id = \"Catch-v0\"\nrows = 6\ncolumns = 4",
+        DQN,
+        8_000,
+        "checkpoint_every = 50",
+    );
+    let dir = t.path().join("run");
+    let out = train(&cfg, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = returns(&dir);
+    let (first, last) = (mean(&r[..50]), mean(&r[r.len() - 50..]));
+    // random paddle: caught ≈ 1 in 3 (≈ −0.4); learned: nearly always (→ +1)
+    assert!(last > 0.8 && last > first + 0.8, "returns {first} → {last}");
+    assert!(crate::common::has_files(&dir.join("checkpoints"), "json"));
 }
