@@ -59,6 +59,9 @@ def _load_class(target):
                 spec.loader.exec_module(module)
                 _FILE_MODULES[path] = module
     else:
+        # modules are found from the working directory too, like `python -m`
+        if os.getcwd() not in sys.path:
+            sys.path.append(os.getcwd())
         module = importlib.import_module(where)
     cls = getattr(module, name, None)
     if cls is None:
