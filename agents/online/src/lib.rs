@@ -9,9 +9,11 @@
 //!   `ψ_t = (λ_t/2)‖x‖²`: linearized FTRL, implicit FTRL with closed-form steps for squared,
 //!   hinge and logistic losses, and the aProx-type update.
 //!
-//! Streams, the CLI, regret metrics and data-parallel averaging come with the online-learning
-//! issue; these are the learners and their oracle tests.
+//! * [`linear`]: linear predictors on example streams behind
+//!   [`OnlineLearner`](mirrorflow_core::OnlineLearner): FTRL-Proximal (McMahan et al., KDD
+//!   2013) and online gradient descent (constant, `1/√t`, `1/(λt)`, AdaGrad steps).
 #![deny(missing_docs)]
 
 pub mod gift;
+pub mod linear;
 pub mod omd;

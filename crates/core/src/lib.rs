@@ -15,6 +15,8 @@
 //! * [`rng`]: explicit, portable random numbers and seed streams keyed by run seed and *global*
 //!   env index, so results do not depend on how envs are spread over workers.
 //! * [`tabular`]: finite MDP models with sparse transitions, for exact planners.
+//! * [`online`]: online learning from example streams: sparse [`Features`], [`LinearLoss`],
+//!   the round-based [`OnlineLearner`] trait.
 //!
 //! ```
 //! use mirrorflow_core::{rng::Rng, space::Space};
@@ -33,6 +35,7 @@ pub mod episodic;
 pub mod error;
 pub mod learner;
 pub mod metrics;
+pub mod online;
 pub mod policy;
 pub mod replay;
 pub mod rng;
@@ -47,6 +50,7 @@ pub use learner::{
     AgentBuilder, Array2, Learner, OffPolicyLearner, ParamSnapshot, Planner, Tensor, TensorData,
 };
 pub use metrics::{MetricSink, Timeline};
+pub use online::{Example, Features, LinearLoss, OnlineLearner};
 pub use policy::{ActMode, Policy, RandomPolicy};
 pub use replay::{OffPolicySpec, PrioritySpec, ReplaySpec, SampledBatch, require};
 pub use rng::{Rng, SeedStream};
