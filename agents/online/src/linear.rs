@@ -70,6 +70,8 @@ pub struct FtrlProximal {
     cfg: FtrlProximalConfig,
     z: Vec<f64>,
     n: Vec<f64>,
+    /// `√n_i`, kept so that a round takes one square root per active coordinate.
+    sqrt_n: Vec<f64>,
     /// `w_i` for the active coordinates of the current example (filled by `predict`).
     active: Vec<f64>,
     margin: f64,
@@ -82,6 +84,7 @@ impl FtrlProximal {
             cfg,
             z: Vec::new(),
             n: Vec::new(),
+            sqrt_n: Vec::new(),
             active: Vec::new(),
             margin: 0.0,
         }
@@ -91,6 +94,7 @@ impl FtrlProximal {
         if dim > self.z.len() {
             self.z.resize(dim, 0.0);
             self.n.resize(dim, 0.0);
+            self.sqrt_n.resize(dim, 0.0);
         }
     }
 
@@ -100,7 +104,7 @@ impl FtrlProximal {
             0.0
         } else {
             let c = &self.cfg;
-            -(z - z.signum() * c.l1) / ((c.beta + self.n[i].sqrt()) / c.alpha + c.l2)
+            -(z - z.signum() * c.l1) / ((c.beta + self.sqrt_n[i]) / c.alpha + c.l2)
         }
     }
 }
@@ -129,10 +133,12 @@ impl OnlineLearner for FtrlProximal {
         for (k, (&i, &v)) in a.index.iter().zip(&a.value).enumerate() {
             let i = i as usize;
             let g = d * v as f64;
-            let n = self.n[i];
-            let sigma = ((n + g * g).sqrt() - n.sqrt()) / alpha;
+            let n = self.n[i] + g * g;
+            let root = n.sqrt();
+            let sigma = (root - self.sqrt_n[i]) / alpha;
             self.z[i] += g - sigma * self.active[k];
-            self.n[i] = n + g * g;
+            self.n[i] = n;
+            self.sqrt_n[i] = root;
         }
         self.active.clear();
     }
@@ -147,7 +153,7 @@ impl OnlineLearner for FtrlProximal {
         self.grow(w.len());
         let c = self.cfg.clone();
         for (i, &wi) in w.iter().enumerate() {
-            let denom = (c.beta + self.n[i].sqrt()) / c.alpha + c.l2;
+            let denom = (c.beta + self.sqrt_n[i]) / c.alpha + c.l2;
             self.z[i] = if wi == 0.0 {
                 0.0
             } else {

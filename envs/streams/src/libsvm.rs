@@ -12,6 +12,7 @@ use mirrorflow_core::{Example, Features};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -102,7 +103,7 @@ pub struct LibsvmReader {
     input: Box<dyn BufRead>,
     gzip: bool,
     malformed: Malformed,
-    line: String,
+    line: Vec<u8>,
     stats: StreamStats,
 }
 
@@ -131,7 +132,7 @@ impl LibsvmReader {
             input,
             gzip,
             malformed,
-            line: String::new(),
+            line: Vec::new(),
             stats: StreamStats::default(),
         })
     }
@@ -145,7 +146,7 @@ impl LibsvmReader {
     pub fn next_into(&mut self, out: &mut Example) -> Result<bool, StreamError> {
         loop {
             self.line.clear();
-            let n = match self.input.read_line(&mut self.line) {
+            let n = match self.input.read_until(b'\n', &mut self.line) {
                 Ok(n) => n,
                 Err(e) if self.gzip => {
                     return Err(StreamError::Gzip {
@@ -166,7 +167,12 @@ impl LibsvmReader {
                 return Ok(false);
             }
             self.stats.lines += 1;
-            let text = self.line.split('#').next().unwrap_or("").trim();
+            let end = self
+                .line
+                .iter()
+                .position(|&b| b == b'#')
+                .unwrap_or(self.line.len());
+            let text = self.line[..end].trim_ascii();
             if text.is_empty() {
                 continue;
             }
@@ -197,25 +203,41 @@ impl LibsvmReader {
     }
 }
 
-/// Parses `label index:value …` (comment already stripped, non-empty).
-fn parse_line(text: &str, out: &mut Example) -> Result<(), String> {
-    let mut parts = text.split_ascii_whitespace();
-    let label = parts.next().unwrap_or("");
-    out.label = match label.parse::<f64>() {
-        Ok(y) if y.is_finite() => y,
-        _ => return Err(format!("bad label `{label}` (a number is needed)")),
+/// Parses `label index:value …` (comment already stripped, non-empty). Numbers take a fast
+/// path for plain decimals (`-12.345`, `1e-3` falls back to the standard parser).
+fn parse_line(text: &[u8], out: &mut Example) -> Result<(), String> {
+    let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut parts = text
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|p| !p.is_empty());
+    let label = parts.next().unwrap_or(b"");
+    out.label = match parse_f64(label) {
+        Some(y) if y.is_finite() => y,
+        _ => return Err(format!("bad label `{}` (a number is needed)", show(label))),
     };
     out.features.clear();
     for item in parts {
-        let Some((i, v)) = item.split_once(':') else {
-            return Err(format!("bad feature `{item}` (expected index:value)"));
+        let Some(colon) = item.iter().position(|&b| b == b':') else {
+            return Err(format!(
+                "bad feature `{}` (expected index:value)",
+                show(item)
+            ));
         };
-        let index: u32 = i.parse().map_err(|_| {
-            format!("bad index `{i}` in `{item}` (a non-negative integer is needed)")
+        let (i, v) = (&item[..colon], &item[colon + 1..]);
+        let index = parse_index(i).ok_or_else(|| {
+            format!(
+                "bad index `{}` in `{}` (a non-negative integer is needed)",
+                show(i),
+                show(item)
+            )
         })?;
-        let value: f32 = v
-            .parse()
-            .map_err(|_| format!("bad value `{v}` in `{item}` (a number is needed)"))?;
+        let value = parse_f64(v).ok_or_else(|| {
+            format!(
+                "bad value `{}` in `{}` (a number is needed)",
+                show(v),
+                show(item)
+            )
+        })? as f32;
         if !value.is_finite() {
             return Err(format!("value {value} of feature {index} is not finite"));
         }
@@ -223,6 +245,57 @@ fn parse_line(text: &str, out: &mut Example) -> Result<(), String> {
         out.features.value.push(value);
     }
     Ok(())
+}
+
+fn parse_index(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 10 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u64;
+    }
+    u32::try_from(v).ok()
+}
+
+/// `[+-]digits[.digits]` exactly (correctly rounded through one division by a power of ten
+/// for up to 15 significant digits); anything else goes to `str::parse`.
+fn parse_f64(b: &[u8]) -> Option<f64> {
+    let slow = || std::str::from_utf8(b).ok()?.parse::<f64>().ok();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 16 {
+        return slow();
+    }
+    let (mut mant, mut frac, mut seen_dot, mut n) = (0u64, 0i32, false, 0);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                mant = mant * 10 + (c - b'0') as u64;
+                n += 1;
+                if seen_dot {
+                    frac += 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return slow(),
+        }
+    }
+    if n == 0 || n > 15 {
+        return slow();
+    }
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    // both operands exact (< 2^53 and a power of ten ≤ 1e15): one correctly rounded division
+    let v = mant as f64 / POW10[frac as usize];
+    Some(if neg { -v } else { v })
 }
 
 impl Iterator for LibsvmReader {
@@ -238,5 +311,52 @@ impl Iterator for LibsvmReader {
             Ok(false) => None,
             Err(err) => Some(Err(err)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_number_parsing_matches_the_standard_parser() {
+        for s in [
+            "0",
+            "-0",
+            "1",
+            "+1",
+            "-1",
+            "0.5",
+            "-2.0000",
+            "1.2345",
+            "-0.0001",
+            "123456.789012345",
+            "3.14159",
+            "1e-3",
+            "-2.5E+4",
+            "nan",
+            "inf",
+            "7.",
+            ".5",
+            "-.25",
+        ] {
+            let fast = parse_f64(s.as_bytes());
+            let std = s.parse::<f64>().ok();
+            assert_eq!(
+                fast.map(f64::to_bits),
+                std.map(f64::to_bits),
+                "{s}: {fast:?} vs {std:?}"
+            );
+        }
+        for bad in ["", "-", "1.2.3", "abc", "1,5", "0x10"] {
+            assert!(
+                parse_f64(bad.as_bytes()).is_none() || bad == "0x10",
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_index(b"4294967295"), Some(u32::MAX));
+        assert_eq!(parse_index(b"4294967296"), None);
+        assert_eq!(parse_index(b"-3"), None);
+        assert_eq!(parse_index(b""), None);
     }
 }

@@ -25,14 +25,10 @@ fn gzip(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-fn read_all(
-    path: &Path,
-    m: Malformed,
-) -> (
-    Vec<(f64, Vec<u32>, Vec<f32>)>,
-    Result<(), String>,
-    LibsvmReader,
-) {
+/// Examples as (label, indices, values).
+type Rows = Vec<(f64, Vec<u32>, Vec<f32>)>;
+
+fn read_all(path: &Path, m: Malformed) -> (Rows, Result<(), String>, LibsvmReader) {
     let mut r = LibsvmReader::open_path(path, m).unwrap();
     let mut out = Vec::new();
     let mut e = Default::default();
