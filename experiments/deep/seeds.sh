@@ -90,5 +90,5 @@ for label in labels:
     print(f"| {label} | {len(finals)} | {fmt(finals)} | {fmt(aucs)} | {fmt(stabs)} | {st.median(walls) if walls else 0:.0f} |")
 PY
 cat "$dest/$name.md"
-./target/release/mirrorflow plot "$out"/*/ -o "$dest/$name.png" --metric eval/mean_return --average-over seed > /dev/null 2>&1 || echo "(plot skipped)"
+./target/release/mirrorflow plot "$out"/*/ -o "$dest/$name.png" --metric eval/mean_return --group-by-dir > /dev/null 2>&1 || echo "(plot skipped)"
 echo "wrote $dest/$name.md and $dest/$name.png"

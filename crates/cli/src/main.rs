@@ -139,6 +139,10 @@ enum Command {
         /// section name covers its keys).
         #[arg(long = "average-over", value_name = "KEY")]
         average_over: Vec<String>,
+        /// Group runs by directory name without the seed (`sac-s3` → `sac`), labelled so,
+        /// instead of by config.
+        #[arg(long = "group-by-dir")]
+        group_by_dir: bool,
         /// Logarithmic x-axis.
         #[arg(long)]
         log_x: bool,
@@ -251,6 +255,7 @@ fn main() -> ExitCode {
             metric,
             x,
             average_over,
+            group_by_dir,
             log_x,
             log_y,
             title,
@@ -269,6 +274,7 @@ fn main() -> ExitCode {
                 title,
                 points,
                 size: (width, height),
+                group_by_dir,
             };
             match plot::plot(&args) {
                 Ok(groups) => {

@@ -46,6 +46,9 @@ pub struct PlotArgs {
     pub points: usize,
     /// Picture size in pixels.
     pub size: (u32, u32),
+    /// Group runs by their directory name with the seed suffix removed (`sac-s3` → `sac`)
+    /// instead of by their configs; the name is the line's label.
+    pub group_by_dir: bool,
 }
 
 struct Run {
@@ -227,10 +230,27 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(180, 180, 180))
         .label_font(("sans-serif", 13))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend_corner(groups))
         .draw()
         .map_err(draw_err)?;
     Ok(())
+}
+
+/// Rising curves (learning curves of returns) leave the lower right empty; falling ones
+/// (errors, losses) the upper right.
+fn legend_corner(groups: &[Group]) -> SeriesLabelPosition {
+    let (mut first, mut last) = (0.0, 0.0);
+    for g in groups {
+        if let (Some(a), Some(b)) = (g.points.first(), g.points.last()) {
+            first += a.1;
+            last += b.1;
+        }
+    }
+    if last > first {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    }
 }
 
 /// Short tick labels: `0.5`, `250`, `1.2e6`, `3e-4`.
@@ -417,7 +437,45 @@ fn ignored(key: &str, args: &PlotArgs) -> bool {
             .any(|a| key == a || key.starts_with(&format!("{a}.")))
 }
 
+/// A run directory's name without its seed: `sac-s3` and `sac_pendulum__s3__1712345678`
+/// both lose the `s<digits>` part and what follows it.
+pub fn variant_of(dir: &std::path::Path) -> String {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for sep in ["__s", "-s", "_s"] {
+        if let Some(i) = name.rfind(sep) {
+            let rest = &name[i + sep.len()..];
+            let digits = rest.chars().take_while(char::is_ascii_digit).count();
+            if digits > 0 && (digits == rest.len() || rest[digits..].starts_with("__")) {
+                return name[..i].to_string();
+            }
+        }
+    }
+    name
+}
+
 fn group(runs: &[Run], args: &PlotArgs) -> Vec<Group> {
+    if args.group_by_dir {
+        let (x_lo, x_hi) = bounds(runs.iter().flat_map(|r| r.curve.iter().map(|p| p.0)));
+        let mut groups: Vec<(String, Vec<&Run>)> = Vec::new();
+        for r in runs {
+            let v = variant_of(&r.dir);
+            match groups.iter_mut().find(|(g, _)| *g == v) {
+                Some((_, members)) => members.push(r),
+                None => groups.push((v, vec![r])),
+            }
+        }
+        return groups
+            .into_iter()
+            .map(|(label, members)| Group {
+                label,
+                runs: members.len(),
+                points: aggregate(&members, x_lo, x_hi, args.points, args.log_x),
+            })
+            .collect();
+    }
     let key = |r: &Run| -> BTreeMap<String, String> {
         r.config
             .iter()
@@ -574,7 +632,24 @@ mod tests {
             title: None,
             points: 4,
             size: (100, 100),
+            group_by_dir: false,
         }
+    }
+
+    #[test]
+    fn variants_drop_the_seed_suffix() {
+        use std::path::Path;
+        assert_eq!(variant_of(Path::new("/tmp/x/sac-s3")), "sac");
+        assert_eq!(
+            variant_of(Path::new("/tmp/x/bl_s0.1_n4-s12/")),
+            "bl_s0.1_n4"
+        );
+        assert_eq!(
+            variant_of(Path::new("runs/sac_pendulum__s0__1764460800")),
+            "sac_pendulum"
+        );
+        assert_eq!(variant_of(Path::new("runs/plain")), "plain");
+        assert_eq!(variant_of(Path::new("runs/bl_single")), "bl_single");
     }
 
     #[test]
