@@ -72,6 +72,8 @@ pub struct FtrlProximal {
     n: Vec<f64>,
     /// `√n_i`, kept so that a round takes one square root per active coordinate.
     sqrt_n: Vec<f64>,
+    /// `1 / ((β + √n_i)/α + λ₂)`, kept so that predicting needs no division.
+    inv_denom: Vec<f64>,
     /// `w_i` for the active coordinates of the current example (filled by `predict`).
     active: Vec<f64>,
     margin: f64,
@@ -85,6 +87,7 @@ impl FtrlProximal {
             z: Vec::new(),
             n: Vec::new(),
             sqrt_n: Vec::new(),
+            inv_denom: Vec::new(),
             active: Vec::new(),
             margin: 0.0,
         }
@@ -95,7 +98,14 @@ impl FtrlProximal {
             self.z.resize(dim, 0.0);
             self.n.resize(dim, 0.0);
             self.sqrt_n.resize(dim, 0.0);
+            let fresh = self.denom_inverse(0.0);
+            self.inv_denom.resize(dim, fresh);
         }
+    }
+
+    fn denom_inverse(&self, sqrt_n: f64) -> f64 {
+        let c = &self.cfg;
+        1.0 / ((c.beta + sqrt_n) / c.alpha + c.l2)
     }
 
     fn weight(&self, i: usize) -> f64 {
@@ -103,8 +113,7 @@ impl FtrlProximal {
         if z.abs() <= self.cfg.l1 {
             0.0
         } else {
-            let c = &self.cfg;
-            -(z - z.signum() * c.l1) / ((c.beta + self.sqrt_n[i]) / c.alpha + c.l2)
+            -(z - z.signum() * self.cfg.l1) * self.inv_denom[i]
         }
     }
 }
@@ -139,6 +148,7 @@ impl OnlineLearner for FtrlProximal {
             self.z[i] += g - sigma * self.active[k];
             self.n[i] = n;
             self.sqrt_n[i] = root;
+            self.inv_denom[i] = self.denom_inverse(root);
         }
         self.active.clear();
     }

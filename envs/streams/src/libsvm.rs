@@ -207,17 +207,15 @@ impl LibsvmReader {
 /// path for plain decimals (`-12.345`, `1e-3` falls back to the standard parser).
 fn parse_line(text: &[u8], out: &mut Example) -> Result<(), String> {
     let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let mut parts = text
-        .split(|b| b.is_ascii_whitespace())
-        .filter(|p| !p.is_empty());
-    let label = parts.next().unwrap_or(b"");
+    let mut tokens = Tokens { text, at: 0 };
+    let label = tokens.next().map_or(&b""[..], |t| t.0);
     out.label = match parse_f64(label) {
         Some(y) if y.is_finite() => y,
         _ => return Err(format!("bad label `{}` (a number is needed)", show(label))),
     };
     out.features.clear();
-    for item in parts {
-        let Some(colon) = item.iter().position(|&b| b == b':') else {
+    while let Some((item, colon)) = tokens.next() {
+        let Some(colon) = colon else {
             return Err(format!(
                 "bad feature `{}` (expected index:value)",
                 show(item)
@@ -245,6 +243,36 @@ fn parse_line(text: &[u8], out: &mut Example) -> Result<(), String> {
         out.features.value.push(value);
     }
     Ok(())
+}
+
+/// Whitespace-separated tokens, each with the offset of its first `:` (one scan per byte).
+struct Tokens<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn next(&mut self) -> Option<(&'a [u8], Option<usize>)> {
+        let t = self.text;
+        let mut k = self.at;
+        while k < t.len() && t[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        if k == t.len() {
+            self.at = k;
+            return None;
+        }
+        let start = k;
+        let mut colon = None;
+        while k < t.len() && !t[k].is_ascii_whitespace() {
+            if t[k] == b':' && colon.is_none() {
+                colon = Some(k - start);
+            }
+            k += 1;
+        }
+        self.at = k;
+        Some((&t[start..k], colon))
+    }
 }
 
 fn parse_index(b: &[u8]) -> Option<u32> {
