@@ -9,11 +9,14 @@
 //!   `ψ_t = (λ_t/2)‖x‖²`: linearized FTRL, implicit FTRL with closed-form steps for squared,
 //!   hinge and logistic losses, and the aProx-type update.
 //!
+//! * [`experts`]: Hedge and Tsallis-INF (full information or bandit feedback) as FTRL on the
+//!   simplex with the shared solver, and exact static regret against the best expert.
 //! * [`linear`]: linear predictors on example streams behind
 //!   [`OnlineLearner`](mirrorflow_core::OnlineLearner): FTRL-Proximal (McMahan et al., KDD
 //!   2013) and online gradient descent (constant, `1/√t`, `1/(λt)`, AdaGrad steps).
 #![deny(missing_docs)]
 
+pub mod experts;
 pub mod gift;
 pub mod linear;
 pub mod omd;
