@@ -3,12 +3,16 @@
 
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
 use mirrorflow_agent_dqn::{MdqnBuilder, MdqnConfig};
+use mirrorflow_agent_online::linear::{FtrlProximal, FtrlProximalConfig, Ogd, StepSize};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
 use mirrorflow_agent_sac::{BandLimitConfig, SacBuilder, SacConfig};
 use mirrorflow_agent_tsallis::{BobwBuilder, BobwConfig, BobwPo, EpisodeSource};
-use mirrorflow_core::{AgentBuilder, Env, EnvFactory, EnvSpec, Planner, Space, TabularMdp};
+use mirrorflow_core::{
+    AgentBuilder, Env, EnvFactory, EnvSpec, LinearLoss, OnlineLearner, Planner, Space, TabularMdp,
+};
 use mirrorflow_env_classic as classic;
+use mirrorflow_env_streams as streams;
 use mirrorflow_env_tabular as tabular;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,6 +26,8 @@ pub enum EnvKind {
     Layered(Arc<tabular::layered::LayeredMdp>),
     /// A simulator known only through `reset`/`step`.
     Simulator,
+    /// An example stream for online learners (not an MDP).
+    Stream(streams::LibsvmConfig),
 }
 
 /// A validated env section.
@@ -166,6 +172,38 @@ pub fn envs() -> Vec<EnvEntry> {
             mirrorflow_env_example::CatchConfig,
             mirrorflow_env_example::Catch
         ),
+        EnvEntry {
+            id: "libsvm",
+            summary: "an example stream from a LIBSVM/SVMlight file (gzip accepted), for online learners",
+            defaults: || to_table(&streams::LibsvmConfig::default()),
+            build: |p| {
+                let (c, r): (streams::LibsvmConfig, _) = parse("libsvm", p)?;
+                // open once now so that a missing file is a config error
+                streams::LibsvmReader::open(&c)
+                    .map_err(|e| cfg_err(format!("[env] (id = \"libsvm\"): {e}")))?;
+                let spec = EnvSpec::new(
+                    "libsvm",
+                    Space::boxed(vec![0.0], vec![0.0]),
+                    Space::discrete(1),
+                );
+                let factory: EnvFactory = Arc::new(|_| {
+                    Err(mirrorflow_core::EnvError::Failed {
+                        env: "libsvm".into(),
+                        call: "make",
+                        message: "an example stream is not an environment: use an online agent \
+                                  (kind = \"ftrl_proximal\" or \"ogd\")"
+                            .into(),
+                    })
+                });
+                Ok(ResolvedEnv {
+                    id: "libsvm".into(),
+                    params: r,
+                    spec,
+                    factory,
+                    kind: EnvKind::Stream(c),
+                })
+            },
+        },
         EnvEntry {
             id: "garnet",
             summary: "random Garnet(S, A, b) MDP with a known model",
@@ -347,6 +385,93 @@ pub enum AgentKind {
     Planner(Box<dyn Planner>),
     /// A learner fed by rollouts through the actor–learner runtime.
     Rollout(Arc<dyn AgentBuilder>),
+    /// An online learner on an example stream.
+    Online(OnlineAgent),
+}
+
+/// An online learner and how it is scored.
+pub struct OnlineAgent {
+    /// The learner.
+    pub learner: Box<dyn OnlineLearner>,
+    /// The loss it pays and learns from.
+    pub loss: LinearLoss,
+    /// Add a constant feature (index 0, value 1) to every example, as VW does.
+    pub bias: bool,
+}
+
+/// `[agent] kind = "ftrl_proximal"`.
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct FtrlAgentConfig {
+    alpha: f64,
+    beta: f64,
+    l1: f64,
+    l2: f64,
+    loss: LinearLoss,
+    bias: bool,
+}
+
+impl Default for FtrlAgentConfig {
+    fn default() -> Self {
+        let d = FtrlProximalConfig::default();
+        Self {
+            alpha: d.alpha,
+            beta: d.beta,
+            l1: d.l1,
+            l2: d.l2,
+            loss: LinearLoss::Logistic,
+            bias: true,
+        }
+    }
+}
+
+/// `[agent] kind = "ogd"`.
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct OgdAgentConfig {
+    step: StepSize,
+    radius: Option<f64>,
+    loss: LinearLoss,
+    bias: bool,
+}
+
+impl Default for OgdAgentConfig {
+    fn default() -> Self {
+        Self {
+            step: StepSize::Adagrad {
+                eta: 0.5,
+                delta: 1e-8,
+            },
+            radius: None,
+            loss: LinearLoss::Logistic,
+            bias: true,
+        }
+    }
+}
+
+fn needs_stream(kind: &str, env: &ResolvedEnv) -> Result<(), ConfigError> {
+    if matches!(env.kind, EnvKind::Stream(_)) {
+        Ok(())
+    } else {
+        Err(cfg_err(format!(
+            "[agent] kind = \"{kind}\" learns from an example stream; `{}` is an environment \
+             (use [env] id = \"libsvm\" with path = \"...\")",
+            env.id
+        )))
+    }
+}
+
+fn online_agent(kind: &str, resolved: toml::Table, agent: OnlineAgent) -> ResolvedAgent {
+    let mut params = toml::Table::new();
+    params.insert("kind".into(), toml::Value::String(kind.into()));
+    params.extend(resolved);
+    ResolvedAgent {
+        kind_name: kind.into(),
+        params,
+        agent: AgentKind::Online(agent),
+        key_metric: "online/progressive_loss",
+        runtime_shape: None,
+    }
 }
 
 /// A validated agent section.
@@ -468,6 +593,67 @@ fn build_sac(
 /// Every registered agent.
 pub fn agents() -> Vec<AgentEntry> {
     vec![
+        AgentEntry {
+            kind: "ftrl_proximal",
+            summary: "FTRL-Proximal (McMahan et al. 2013) linear learner on an example stream, progressive validation",
+            needs: "an example stream (env id = \"libsvm\"); examples = [run] env_steps (0 = the whole file)",
+            defaults: || to_table(&FtrlAgentConfig::default()),
+            build: |p, env, _, _| {
+                needs_stream("ftrl_proximal", env)?;
+                let section = "[agent] (kind = \"ftrl_proximal\")";
+                let c: FtrlAgentConfig = parse_section(section, toml::Value::Table(p.clone()))?;
+                let cfg = FtrlProximalConfig {
+                    alpha: c.alpha,
+                    beta: c.beta,
+                    l1: c.l1,
+                    l2: c.l2,
+                };
+                cfg.validate()
+                    .map_err(|e| cfg_err(format!("{section} {e}")))?;
+                Ok(online_agent(
+                    "ftrl_proximal",
+                    to_table(&c),
+                    OnlineAgent {
+                        learner: Box::new(FtrlProximal::new(cfg)),
+                        loss: c.loss,
+                        bias: c.bias,
+                    },
+                ))
+            },
+        },
+        AgentEntry {
+            kind: "ogd",
+            summary: "online gradient descent (constant, 1/sqrt(t), 1/(lambda t) or AdaGrad steps) linear learner on an example stream",
+            needs: "an example stream (env id = \"libsvm\"); examples = [run] env_steps (0 = the whole file)",
+            defaults: || to_table(&OgdAgentConfig::default()),
+            build: |p, env, _, _| {
+                needs_stream("ogd", env)?;
+                let section = "[agent] (kind = \"ogd\")";
+                let c: OgdAgentConfig = parse_section(section, toml::Value::Table(p.clone()))?;
+                let ok = match c.step {
+                    StepSize::Constant { eta } | StepSize::InvSqrt { eta } => {
+                        eta > 0.0 && eta.is_finite()
+                    }
+                    StepSize::StronglyConvex { lambda } => lambda > 0.0 && lambda.is_finite(),
+                    StepSize::Adagrad { eta, delta } => eta > 0.0 && eta.is_finite() && delta > 0.0,
+                };
+                if !ok || c.radius.is_some_and(|r| r.is_nan() || r <= 0.0) {
+                    return Err(cfg_err(format!(
+                        "{section} step = {:?}, radius = {:?}: step sizes and the radius must be > 0",
+                        c.step, c.radius
+                    )));
+                }
+                Ok(online_agent(
+                    "ogd",
+                    to_table(&c),
+                    OnlineAgent {
+                        learner: Box::new(Ogd::new(c.step, c.radius)),
+                        loss: c.loss,
+                        bias: c.bias,
+                    },
+                ))
+            },
+        },
         AgentEntry {
             kind: "bobw_po",
             summary: "best-of-both-worlds policy optimization (Tsallis / Shannon / log-barrier / hybrid FTRL per state), exact regret",

@@ -417,7 +417,7 @@ fn execute(
     sinks.push(Box::new(jsonl));
     let timeline = match agent.agent {
         AgentKind::Planner(_) => Timeline::LearnerSteps,
-        AgentKind::Rollout(_) => Timeline::EnvSteps,
+        AgentKind::Rollout(_) | AgentKind::Online(_) => Timeline::EnvSteps,
     };
     if let Some(r) = rerun_sink(&file, dir.path(), &resolved, resume.is_some(), timeline) {
         sinks.push(r);
@@ -429,6 +429,7 @@ fn execute(
             Timeline::EnvSteps,
             loop_plan(&file).versions * loop_plan(&file).steps_per_version(),
         ),
+        AgentKind::Online(_) => (Timeline::EnvSteps, file.run.env_steps),
     };
     let progress = Shared::new(ProgressSink::new(timeline, total, agent.key_metric));
     sinks.push(Box::new(progress.clone()));
@@ -436,6 +437,26 @@ fn execute(
     let start = Instant::now();
 
     let finish = match agent.agent {
+        AgentKind::Online(mut online) => {
+            let crate::registry::EnvKind::Stream(stream) = &env.kind else {
+                anyhow::bail!("online agents need an example stream (checked when resolving)");
+            };
+            let o = crate::online::run_online(
+                &mut online,
+                stream,
+                file.run.env_steps,
+                &mut sinks,
+                &stop,
+            );
+            Finish {
+                status: o.status,
+                env_steps: o.examples,
+                learner_steps: o.examples,
+                wall_secs: start.elapsed().as_secs_f64(),
+                final_params: Some(o.params),
+                error: o.error,
+            }
+        }
         AgentKind::Planner(mut planner) => {
             let result = run_planner(planner.as_mut(), file.run.iterations, &mut sinks, &stop);
             for (name, array) in planner.artifacts() {

@@ -55,13 +55,21 @@ impl ProgressSink {
 
     fn line(&self) {
         let secs = self.start.elapsed().as_secs_f64().max(1e-9);
+        // total 0: unknown in advance (a stream read to its end)
+        let of = if self.total > 0 {
+            format!(
+                "/{} ({:.0}%)",
+                self.total,
+                100.0 * self.position as f64 / self.total as f64
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "[{:>7.1}s] {} {}/{} ({:.0}%) {:.0}/s {}",
+            "[{:>7.1}s] {} {}{of} {:.0}/s {}",
             secs,
             self.timeline.as_str(),
             self.position,
-            self.total,
-            100.0 * self.position as f64 / self.total.max(1) as f64,
             self.position as f64 / secs,
             self.message()
         );
