@@ -87,7 +87,7 @@ fn a_python_class_from_a_file_trains() {
     let t = tempfile::tempdir().unwrap();
     let cfg = write_config(
         t.path(),
-        "id = \"py:tests/data/py_envs.py:Corridor\"\nkwargs = { length = 10 }",
+        "id = \"py:crates/gym/tests/envs.py:Corridor\"\nkwargs = { length = 10 }",
         DQN,
         8_000,
         "",
@@ -110,7 +110,7 @@ fn a_python_exception_fails_the_run_cleanly_and_keeps_checkpoints() {
     let t = tempfile::tempdir().unwrap();
     let cfg = write_config(
         t.path(),
-        "id = \"py:tests/data/py_envs.py:Explodes\"\nkwargs = { at = 400 }",
+        "id = \"py:crates/gym/tests/envs.py:Explodes\"\nkwargs = { at = 400 }",
         DQN,
         50_000,
         "checkpoint_every = 20",
@@ -127,7 +127,7 @@ fn a_python_exception_fails_the_run_cleanly_and_keeps_checkpoints() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
-        err.contains("py:tests/data/py_envs.py:Explodes")
+        err.contains("py:crates/gym/tests/envs.py:Explodes")
             && err.contains("step failed")
             && err.contains("Traceback")
             && err.contains("ValueError: the simulator exploded at step 400"),

@@ -304,23 +304,8 @@ impl EnvShard {
                 let a = &mut self.act[i * ad..(i + 1) * ad];
                 policy.act(o, &mut self.rngs[i], mode, a);
                 let info = self.envs[i].step(a, &mut self.next)?;
-                check_finite(&self.spec, &self.next, "step")?;
-                if !info.reward.is_finite() {
-                    return Err(EnvError::NonFinite {
-                        env: self.spec.id.clone(),
-                        what: "reward".into(),
-                        value: info.reward,
-                        call: "step",
-                    });
-                }
                 let id = (self.first + i as u64) as u32;
-                batch.env_ids.push(id);
-                batch.obs.extend_from_slice(o);
-                batch.actions.extend_from_slice(a);
-                batch.rewards.push(info.reward as f32);
-                batch.next_obs.extend_from_slice(&self.next);
-                batch.terminated.push(info.terminated as u8);
-                batch.truncated.push(info.truncated as u8);
+                push_row(&self.spec, batch, id, (o, a, &self.next), info)?;
                 self.ep_return[i] += info.reward;
                 self.ep_len[i] += 1;
                 self.steps += 1;
@@ -389,27 +374,14 @@ impl EnvShard {
                 &mut self.infos,
             )?;
             for i in 0..n {
-                let next = &self.next_all[i * od..(i + 1) * od];
                 let info = self.infos[i];
-                check_finite(&self.spec, next, "step")?;
-                if !info.reward.is_finite() {
-                    return Err(EnvError::NonFinite {
-                        env: self.spec.id.clone(),
-                        what: "reward".into(),
-                        value: info.reward,
-                        call: "step",
-                    });
-                }
                 let id = (self.first + i as u64) as u32;
-                batch.env_ids.push(id);
-                batch.obs.extend_from_slice(&self.obs[i * od..(i + 1) * od]);
-                batch
-                    .actions
-                    .extend_from_slice(&self.act[i * ad..(i + 1) * ad]);
-                batch.rewards.push(info.reward as f32);
-                batch.next_obs.extend_from_slice(next);
-                batch.terminated.push(info.terminated as u8);
-                batch.truncated.push(info.truncated as u8);
+                let row = (
+                    &self.obs[i * od..(i + 1) * od],
+                    &self.act[i * ad..(i + 1) * ad],
+                    &self.next_all[i * od..(i + 1) * od],
+                );
+                push_row(&self.spec, batch, id, row, info)?;
                 self.ep_return[i] += info.reward;
                 self.ep_len[i] += 1;
                 self.steps += 1;
@@ -440,6 +412,34 @@ impl EnvShard {
         }
         Ok(())
     }
+}
+
+/// Checks one step's output (finite next observation and reward) and appends its row
+/// `(obs, action, next_obs)` with the reward and flags to `batch`; both rollout loops use it.
+fn push_row(
+    spec: &EnvSpec,
+    batch: &mut TransitionBatch,
+    id: u32,
+    (obs, action, next): (&[f32], &[f32], &[f32]),
+    info: StepInfo,
+) -> Result<(), EnvError> {
+    check_finite(spec, next, "step")?;
+    if !info.reward.is_finite() {
+        return Err(EnvError::NonFinite {
+            env: spec.id.clone(),
+            what: "reward".into(),
+            value: info.reward,
+            call: "step",
+        });
+    }
+    batch.env_ids.push(id);
+    batch.obs.extend_from_slice(obs);
+    batch.actions.extend_from_slice(action);
+    batch.rewards.push(info.reward as f32);
+    batch.next_obs.extend_from_slice(next);
+    batch.terminated.push(info.terminated as u8);
+    batch.truncated.push(info.truncated as u8);
+    Ok(())
 }
 
 fn check_finite(spec: &EnvSpec, obs: &[f32], call: &'static str) -> Result<(), EnvError> {

@@ -97,3 +97,17 @@ class DictObs(Corridor):
 
     def _obs(self):
         return {"pos": self.pos, "t": np.array([self.t / 50.0], dtype=np.float32)}
+
+
+class Explodes(Corridor):
+    """Raises after `at` steps of this instance (the CLI's failure test)."""
+
+    def __init__(self, at=300, **kw):
+        super().__init__(**kw)
+        self.at, self.steps = at, 0
+
+    def step(self, action):
+        self.steps += 1
+        if self.steps >= self.at:
+            raise ValueError(f"the simulator exploded at step {self.steps}")
+        return super().step(action)
