@@ -461,15 +461,30 @@ fn needs_stream(kind: &str, env: &ResolvedEnv) -> Result<(), ConfigError> {
     }
 }
 
-fn online_agent(kind: &str, resolved: toml::Table, agent: OnlineAgent) -> ResolvedAgent {
-    let mut params = toml::Table::new();
-    params.insert("kind".into(), toml::Value::String(kind.into()));
-    params.extend(resolved);
+fn online_agent(kind: &str, params: toml::Table, agent: OnlineAgent) -> ResolvedAgent {
+    resolved_agent(
+        kind,
+        params,
+        AgentKind::Online(agent),
+        "online/progressive_loss",
+    )
+}
+
+/// `[agent]` resolved: `kind` first, then every hyper-parameter with its default filled in.
+fn resolved_agent(
+    kind: &str,
+    params: toml::Table,
+    agent: AgentKind,
+    key_metric: &'static str,
+) -> ResolvedAgent {
+    let mut resolved = toml::Table::new();
+    resolved.insert("kind".into(), toml::Value::String(kind.into()));
+    resolved.extend(params);
     ResolvedAgent {
         kind_name: kind.into(),
-        params,
-        agent: AgentKind::Online(agent),
-        key_metric: "online/progressive_loss",
+        params: resolved,
+        agent,
+        key_metric,
         runtime_shape: None,
     }
 }
@@ -548,16 +563,8 @@ fn build_mdqn(
             env.id, env.spec.action_space
         )));
     }
-    let mut resolved = toml::Table::new();
-    resolved.insert("kind".into(), toml::Value::String(kind.into()));
-    resolved.extend(to_table(&cfg));
-    Ok(ResolvedAgent {
-        kind_name: kind.into(),
-        params: resolved,
-        agent: AgentKind::Rollout(Arc::new(MdqnBuilder { cfg })),
-        key_metric: "charts/episodic_return",
-        runtime_shape: None,
-    })
+    let params = to_table(&cfg);
+    Ok(deep_agent(kind, params, Arc::new(MdqnBuilder { cfg })))
 }
 
 fn build_sac(
@@ -578,16 +585,18 @@ fn build_sac(
             )));
         }
     }
-    let mut resolved = toml::Table::new();
-    resolved.insert("kind".into(), toml::Value::String(kind.into()));
-    resolved.extend(to_table(&cfg));
-    Ok(ResolvedAgent {
-        kind_name: kind.into(),
-        params: resolved,
-        agent: AgentKind::Rollout(Arc::new(SacBuilder { cfg })),
-        key_metric: "charts/episodic_return",
-        runtime_shape: None,
-    })
+    let params = to_table(&cfg);
+    Ok(deep_agent(kind, params, Arc::new(SacBuilder { cfg })))
+}
+
+/// A deep off-policy agent (M-DQN/DQN, SAC/BL-SAC) with its resolved hyper-parameters.
+fn deep_agent(kind: &str, params: toml::Table, builder: Arc<dyn AgentBuilder>) -> ResolvedAgent {
+    resolved_agent(
+        kind,
+        params,
+        AgentKind::Rollout(builder),
+        "charts/episodic_return",
+    )
 }
 
 /// Every registered agent.

@@ -320,13 +320,7 @@ impl EnvShard {
                     }
                 }
                 if info.done() {
-                    batch.episodes.push(EpisodeStat {
-                        env_id: id,
-                        episode_return: self.ep_return[i],
-                        length: self.ep_len[i],
-                    });
-                    self.ep_return[i] = 0.0;
-                    self.ep_len[i] = 0;
+                    close_episode(batch, id, &mut self.ep_return[i], &mut self.ep_len[i]);
                     self.envs[i].reset(None, &mut self.obs[i * od..(i + 1) * od])?;
                     check_finite(&self.spec, &self.obs[i * od..(i + 1) * od], "reset")?;
                     if i == 0
@@ -387,13 +381,7 @@ impl EnvShard {
                 self.steps += 1;
                 let row = i * od..(i + 1) * od;
                 if info.done() {
-                    batch.episodes.push(EpisodeStat {
-                        env_id: id,
-                        episode_return: self.ep_return[i],
-                        length: self.ep_len[i],
-                    });
-                    self.ep_return[i] = 0.0;
-                    self.ep_len[i] = 0;
+                    close_episode(batch, id, &mut self.ep_return[i], &mut self.ep_len[i]);
                     check_finite(&self.spec, &self.reset_all[row.clone()], "reset")?;
                     self.obs[row.clone()].copy_from_slice(&self.reset_all[row]);
                 } else {
@@ -440,6 +428,15 @@ fn push_row(
     batch.terminated.push(info.terminated as u8);
     batch.truncated.push(info.truncated as u8);
     Ok(())
+}
+
+/// Records a finished episode's statistics and clears its accumulators.
+fn close_episode(batch: &mut TransitionBatch, id: u32, ret: &mut f64, len: &mut u32) {
+    batch.episodes.push(EpisodeStat {
+        env_id: id,
+        episode_return: std::mem::take(ret),
+        length: std::mem::take(len),
+    });
 }
 
 fn check_finite(spec: &EnvSpec, obs: &[f32], call: &'static str) -> Result<(), EnvError> {
