@@ -3,21 +3,22 @@
 //! Run by `scripts/bench_online.sh` next to Vowpal Wabbit and River on the same file.
 //!
 //!   cargo bench -p mirrorflow-agent-online --bench stream -- FILE [--learner ftrl|ogd]
-//!       [--alpha A] [--beta B] [--l1 L] [--l2 L] [--eta E] [--no-bias]
+//!       [--alpha A] [--beta B] [--l1 L] [--l2 L] [--eta E] [--no-bias] [--cache]
 //!
-//! Prints one JSON line. A constant feature (index 0, value 1) is added unless `--no-bias`,
+//! `--cache` reads mirrorflow's binary example cache (`FILE.mfcache`, made by an untimed first
+//! pass when missing, as the VW cache variant does). Prints one JSON line. A constant feature (index 0, value 1) is added unless `--no-bias`,
 //! as VW does.
 
 use mirrorflow_agent_online::linear::{FtrlProximal, FtrlProximalConfig, Ogd, StepSize};
 use mirrorflow_core::online::{log_loss, sigmoid};
 use mirrorflow_core::{Example, LinearLoss, OnlineLearner};
-use mirrorflow_env_streams::{LibsvmReader, Malformed};
+use mirrorflow_env_streams::{FileStream, LibsvmConfig, Malformed};
 use std::time::Instant;
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut file = None;
-    let (mut learner, mut bias) = ("ftrl".to_string(), true);
+    let (mut learner, mut bias, mut cache) = ("ftrl".to_string(), true, false);
     let mut cfg = FtrlProximalConfig::default();
     let mut eta = 0.5;
     while let Some(a) = args.next() {
@@ -34,6 +35,7 @@ fn main() {
             "--l2" => cfg.l2 = num("--l2"),
             "--eta" => eta = num("--eta"),
             "--no-bias" => bias = false,
+            "--cache" => cache = true,
             f => file = Some(f.to_string()),
         }
     }
@@ -43,10 +45,20 @@ fn main() {
         "ogd" => Box::new(Ogd::new(StepSize::Adagrad { eta, delta: 1e-8 }, None)),
         other => panic!("unknown learner {other}"),
     };
-    let mut reader = LibsvmReader::open_path(std::path::Path::new(&file), Malformed::Fatal)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let start = Instant::now();
+    let stream = FileStream::Libsvm(LibsvmConfig {
+        path: file.clone().into(),
+        malformed: Malformed::Fatal,
+        cache,
+        cache_file: None,
+    });
+    let open = || stream.open(0, 1).unwrap_or_else(|e| panic!("{e}"));
     let mut ex = Example::default();
+    if cache && !stream.cache_path().is_some_and(|p| p.exists()) {
+        let mut first = open();
+        while first.next_into(&mut ex).unwrap_or_else(|e| panic!("{e}")) {}
+    }
+    let mut reader = open();
+    let start = Instant::now();
     let (mut n, mut loss, mut correct) = (0u64, 0.0f64, 0u64);
     while reader.next_into(&mut ex).unwrap_or_else(|e| panic!("{e}")) {
         if bias {
@@ -63,7 +75,7 @@ fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "{{\"learner\":\"{learner}\",\"examples\":{n},\"seconds\":{secs},\"examples_per_s\":{},\
+        "{{\"learner\":\"{learner}\",\"cache\":{cache},\"examples\":{n},\"seconds\":{secs},\"examples_per_s\":{},\
          \"logloss\":{},\"accuracy\":{},\"alpha\":{},\"beta\":{},\"l1\":{},\"l2\":{},\"eta\":{eta}}}",
         n as f64 / secs,
         loss / n.max(1) as f64,

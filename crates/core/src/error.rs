@@ -75,4 +75,7 @@ pub enum Error {
     /// A snapshot does not fit the learner that was asked to restore it.
     #[error("snapshot mismatch: {0}")]
     Snapshot(String),
+    /// An example stream failed; the message names the file and, where there is one, the line.
+    #[error("{0}")]
+    Stream(String),
 }

@@ -152,6 +152,23 @@ pub trait OnlineLearner {
     fn set_weights(&mut self, w: &[f64]);
 }
 
+/// A stream of examples read in order (a file, a generator), possibly one shard of a larger
+/// stream. Malformed input is either an error or skipped and counted, never dropped silently.
+pub trait ExampleSource: Send {
+    /// Reads the next example into `out`; `Ok(false)` at the end of the stream.
+    fn next_into(&mut self, out: &mut Example) -> Result<bool, crate::Error>;
+
+    /// Malformed records skipped so far.
+    fn skipped(&self) -> u64 {
+        0
+    }
+
+    /// The first messages of skipped records (`file:line: what`), at most a few.
+    fn first_skipped(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,19 +1,15 @@
-//! LIBSVM / SVMlight files as a stream.
+//! LIBSVM / SVMlight lines, and the error and statistics types of all file streams.
 //!
 //! A line is `label index:value index:value … [# comment]`; indices are integers (1-based in
 //! LIBSVM, 0 accepted), values finite reals, blank lines and `#` lines are skipped. Labels are
 //! read as numbers: for classification `> 0` is the class `+1` and anything else `−1` (so
 //! `{0, 1}` and `{−1, +1}` files both work). A file whose first two bytes are gzip's magic
 //! number is decompressed on the fly; a truncated or corrupt gzip stream is always fatal (what
-//! follows the damage cannot be read), with the line it stopped at.
+//! follows the damage cannot be read), with the line it stopped at. The reader itself is
+//! [`crate::file::TextReader`].
 
-use flate2::read::MultiGzDecoder;
-use mirrorflow_core::{Example, Features};
+use mirrorflow_core::Example;
 use serde::{Deserialize, Serialize};
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-
-use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// What to do with a malformed line.
@@ -25,25 +21,6 @@ pub enum Malformed {
     Fatal,
     /// Skip it, count it ([`StreamStats::skipped`]) and keep the first few messages.
     Skip,
-}
-
-/// `[env]` parameters of `id = "libsvm"`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LibsvmConfig {
-    /// The file (`.gz` or not: detected from its first bytes).
-    pub path: PathBuf,
-    /// Malformed lines: `fatal` (default) or `skip`.
-    pub malformed: Malformed,
-}
-
-impl Default for LibsvmConfig {
-    fn default() -> Self {
-        Self {
-            path: PathBuf::from("data.libsvm"),
-            malformed: Malformed::Fatal,
-        }
-    }
 }
 
 /// Stream failures; each names the file and, where there is one, the line.
@@ -84,6 +61,18 @@ pub enum StreamError {
     },
 }
 
+impl StreamError {
+    /// A cache file that cannot be used (with what to do).
+    pub(crate) fn cache(path: &std::path::Path, message: impl std::fmt::Display) -> Self {
+        StreamError::Io {
+            path: path.display().to_string(),
+            message: format!(
+                "{message} (the example cache is rebuilt when deleted; or set env.cache = false)"
+            ),
+        }
+    }
+}
+
 /// What a stream has read so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamStats {
@@ -97,115 +86,9 @@ pub struct StreamStats {
     pub first_skipped: Vec<String>,
 }
 
-/// A LIBSVM file read as a stream of [`Example`]s.
-pub struct LibsvmReader {
-    path: String,
-    input: Box<dyn BufRead>,
-    gzip: bool,
-    malformed: Malformed,
-    line: Vec<u8>,
-    stats: StreamStats,
-}
-
-impl LibsvmReader {
-    /// Opens `cfg.path`, gzip or plain.
-    pub fn open(cfg: &LibsvmConfig) -> Result<Self, StreamError> {
-        Self::open_path(&cfg.path, cfg.malformed)
-    }
-
-    /// Opens a file, gzip or plain.
-    pub fn open_path(path: &Path, malformed: Malformed) -> Result<Self, StreamError> {
-        let name = path.display().to_string();
-        let io = |e: std::io::Error| StreamError::Io {
-            path: name.clone(),
-            message: format!("{e} (check env.path)"),
-        };
-        let mut file = BufReader::new(File::open(path).map_err(io)?);
-        let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-        let input: Box<dyn BufRead> = if gzip {
-            Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
-        } else {
-            Box::new(file)
-        };
-        Ok(Self {
-            path: name,
-            input,
-            gzip,
-            malformed,
-            line: Vec::new(),
-            stats: StreamStats::default(),
-        })
-    }
-
-    /// What was read so far.
-    pub fn stats(&self) -> &StreamStats {
-        &self.stats
-    }
-
-    /// Reads the next example into `out`; `Ok(false)` at the end of the file.
-    pub fn next_into(&mut self, out: &mut Example) -> Result<bool, StreamError> {
-        loop {
-            self.line.clear();
-            let n = match self.input.read_until(b'\n', &mut self.line) {
-                Ok(n) => n,
-                Err(e) if self.gzip => {
-                    return Err(StreamError::Gzip {
-                        path: self.path.clone(),
-                        line: self.stats.lines,
-                        examples: self.stats.examples,
-                        message: e.to_string(),
-                    });
-                }
-                Err(e) => {
-                    return Err(StreamError::Io {
-                        path: self.path.clone(),
-                        message: format!("after line {}: {e}", self.stats.lines),
-                    });
-                }
-            };
-            if n == 0 {
-                return Ok(false);
-            }
-            self.stats.lines += 1;
-            let end = self
-                .line
-                .iter()
-                .position(|&b| b == b'#')
-                .unwrap_or(self.line.len());
-            let text = self.line[..end].trim_ascii();
-            if text.is_empty() {
-                continue;
-            }
-            match parse_line(text, out) {
-                Ok(()) => {
-                    self.stats.examples += 1;
-                    return Ok(true);
-                }
-                Err(message) => match self.malformed {
-                    Malformed::Fatal => {
-                        return Err(StreamError::Line {
-                            path: self.path.clone(),
-                            line: self.stats.lines,
-                            message,
-                        });
-                    }
-                    Malformed::Skip => {
-                        self.stats.skipped += 1;
-                        if self.stats.first_skipped.len() < 10 {
-                            self.stats
-                                .first_skipped
-                                .push(format!("{}:{}: {message}", self.path, self.stats.lines));
-                        }
-                    }
-                },
-            }
-        }
-    }
-}
-
 /// Parses `label index:value …` (comment already stripped, non-empty). Numbers take a fast
 /// path for plain decimals (`-12.345`, `1e-3` falls back to the standard parser).
-fn parse_line(text: &[u8], out: &mut Example) -> Result<(), String> {
+pub(crate) fn parse_line(text: &[u8], out: &mut Example) -> Result<(), String> {
     let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut tokens = Tokens { text, at: 0 };
     let label = tokens.next().map_or(&b""[..], |t| t.0);
@@ -291,7 +174,7 @@ fn parse_index(b: &[u8]) -> Option<u32> {
 
 /// `[+-]digits[.digits]` exactly (correctly rounded through one division by a power of ten
 /// for up to 15 significant digits); anything else goes to `str::parse`.
-fn parse_f64(b: &[u8]) -> Option<f64> {
+pub(crate) fn parse_f64(b: &[u8]) -> Option<f64> {
     let slow = || std::str::from_utf8(b).ok()?.parse::<f64>().ok();
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
@@ -324,22 +207,6 @@ fn parse_f64(b: &[u8]) -> Option<f64> {
     // both operands exact (< 2^53 and a power of ten ≤ 1e15): one correctly rounded division
     let v = mant as f64 / POW10[frac as usize];
     Some(if neg { -v } else { v })
-}
-
-impl Iterator for LibsvmReader {
-    type Item = Result<Example, StreamError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut e = Example {
-            features: Features::default(),
-            label: 0.0,
-        };
-        match self.next_into(&mut e) {
-            Ok(true) => Some(Ok(e)),
-            Ok(false) => None,
-            Err(err) => Some(Err(err)),
-        }
-    }
 }
 
 #[cfg(test)]

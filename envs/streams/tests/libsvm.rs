@@ -4,7 +4,7 @@
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use mirrorflow_env_streams::{LibsvmReader, Malformed};
+use mirrorflow_env_streams::{TextReader, Malformed};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -28,8 +28,8 @@ fn gzip(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// Examples as (label, indices, values).
 type Rows = Vec<(f64, Vec<u32>, Vec<f32>)>;
 
-fn read_all(path: &Path, m: Malformed) -> (Rows, Result<(), String>, LibsvmReader) {
-    let mut r = LibsvmReader::open_path(path, m).unwrap();
+fn read_all(path: &Path, m: Malformed) -> (Rows, Result<(), String>, TextReader) {
+    let mut r = TextReader::open_libsvm(path, m).unwrap();
     let mut out = Vec::new();
     let mut e = Default::default();
     let res = loop {
@@ -144,7 +144,7 @@ fn skipped_lines_are_counted_never_silently_lost() {
 
 #[test]
 fn a_missing_file_names_the_path() {
-    let e = LibsvmReader::open_path(Path::new("/nonexistent/data.libsvm"), Malformed::Fatal)
+    let e = TextReader::open_libsvm(Path::new("/nonexistent/data.libsvm"), Malformed::Fatal)
         .err()
         .unwrap()
         .to_string();
