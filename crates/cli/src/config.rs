@@ -162,6 +162,9 @@ pub struct RuntimeSection {
     /// Write a version-aligned checkpoint every this many versions (0 = never; `sync` only —
     /// ignored by `async`); `--resume` and the launcher's restarts start from the newest one.
     pub checkpoint_every: u64,
+    /// Online learners on several workers: average the weights every this many examples per
+    /// worker (a deterministic all-reduce; smaller = closer to one sequential pass, more traffic).
+    pub average_every: u64,
 }
 
 /// Actor–learner schedule.
@@ -185,6 +188,7 @@ impl Default for RuntimeSection {
             schedule: Schedule::Sync,
             lag: 0,
             checkpoint_every: 100,
+            average_every: 1_000,
         }
     }
 }
@@ -198,6 +202,7 @@ impl RuntimeSection {
             ("envs_per_shard", self.envs_per_shard),
             ("steps_per_env", self.steps_per_env),
             ("batches_per_version", self.batches_per_version),
+            ("average_every", self.average_every as usize),
         ] {
             if v == 0 {
                 return Err(cfg_err(format!("[runtime] {name} = 0: must be at least 1")));

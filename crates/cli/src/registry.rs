@@ -9,7 +9,7 @@ use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Samp
 use mirrorflow_agent_sac::{BandLimitConfig, SacBuilder, SacConfig};
 use mirrorflow_agent_tsallis::{BobwBuilder, BobwConfig, BobwPo, EpisodeSource};
 use mirrorflow_core::{
-    AgentBuilder, Env, EnvFactory, EnvSpec, LinearLoss, OnlineLearner, Planner, Space, TabularMdp,
+    AgentBuilder, Env, EnvFactory, EnvSpec, LinearLoss, Planner, Space, TabularMdp,
 };
 use mirrorflow_env_classic as classic;
 use mirrorflow_env_streams as streams;
@@ -27,7 +27,7 @@ pub enum EnvKind {
     /// A simulator known only through `reset`/`step`.
     Simulator,
     /// An example stream for online learners (not an MDP).
-    Stream(streams::LibsvmConfig),
+    Stream(streams::FileStream),
 }
 
 /// A validated env section.
@@ -178,30 +178,16 @@ pub fn envs() -> Vec<EnvEntry> {
             defaults: || to_table(&streams::LibsvmConfig::default()),
             build: |p| {
                 let (c, r): (streams::LibsvmConfig, _) = parse("libsvm", p)?;
-                // open once now so that a missing file is a config error
-                streams::LibsvmReader::open(&c)
-                    .map_err(|e| cfg_err(format!("[env] (id = \"libsvm\"): {e}")))?;
-                let spec = EnvSpec::new(
-                    "libsvm",
-                    Space::boxed(vec![0.0], vec![0.0]),
-                    Space::discrete(1),
-                );
-                let factory: EnvFactory = Arc::new(|_| {
-                    Err(mirrorflow_core::EnvError::Failed {
-                        env: "libsvm".into(),
-                        call: "make",
-                        message: "an example stream is not an environment: use an online agent \
-                                  (kind = \"ftrl_proximal\" or \"ogd\")"
-                            .into(),
-                    })
-                });
-                Ok(ResolvedEnv {
-                    id: "libsvm".into(),
-                    params: r,
-                    spec,
-                    factory,
-                    kind: EnvKind::Stream(c),
-                })
+                stream_env("libsvm", r, streams::FileStream::Libsvm(c))
+            },
+        },
+        EnvEntry {
+            id: "csv",
+            summary: "an example stream from a CSV file (a label column, numeric features; gzip accepted), for online learners",
+            defaults: || to_table(&streams::CsvConfig::default()),
+            build: |p| {
+                let (c, r): (streams::CsvConfig, _) = parse("csv", p)?;
+                stream_env("csv", r, streams::FileStream::Csv(c))
             },
         },
         EnvEntry {
@@ -391,12 +377,41 @@ pub enum AgentKind {
 
 /// An online learner and how it is scored.
 pub struct OnlineAgent {
-    /// The learner.
-    pub learner: Box<dyn OnlineLearner>,
+    /// Makes the learner (one per worker; all start from the same state).
+    pub make: mirrorflow_runtime::online::LearnerFactory,
     /// The loss it pays and learns from.
     pub loss: LinearLoss,
     /// Add a constant feature (index 0, value 1) to every example, as VW does.
     pub bias: bool,
+}
+
+/// A file stream as an env entry: opened once now, so that a missing or unreadable file is a
+/// config error; it is not an environment (no MDP), only online agents take it.
+fn stream_env(
+    id: &'static str,
+    params: toml::Table,
+    stream: streams::FileStream,
+) -> Result<ResolvedEnv, ConfigError> {
+    stream
+        .open(0, 1)
+        .map_err(|e| cfg_err(format!("[env] (id = \"{id}\"): {e}")))?;
+    let spec = EnvSpec::new(id, Space::boxed(vec![0.0], vec![0.0]), Space::discrete(1));
+    let factory: EnvFactory = Arc::new(move |_| {
+        Err(mirrorflow_core::EnvError::Failed {
+            env: id.into(),
+            call: "make",
+            message: "an example stream is not an environment: use an online agent \
+                      (kind = \"ftrl_proximal\" or \"ogd\")"
+                .into(),
+        })
+    });
+    Ok(ResolvedEnv {
+        id: id.into(),
+        params,
+        spec,
+        factory,
+        kind: EnvKind::Stream(stream),
+    })
 }
 
 /// `[agent] kind = "ftrl_proximal"`.
@@ -455,7 +470,7 @@ fn needs_stream(kind: &str, env: &ResolvedEnv) -> Result<(), ConfigError> {
     } else {
         Err(cfg_err(format!(
             "[agent] kind = \"{kind}\" learns from an example stream; `{}` is an environment \
-             (use [env] id = \"libsvm\" with path = \"...\")",
+             (use [env] id = \"libsvm\" or \"csv\" with path = \"...\")",
             env.id
         )))
     }
@@ -605,7 +620,7 @@ pub fn agents() -> Vec<AgentEntry> {
         AgentEntry {
             kind: "ftrl_proximal",
             summary: "FTRL-Proximal (McMahan et al. 2013) linear learner on an example stream, progressive validation",
-            needs: "an example stream (env id = \"libsvm\"); examples = [run] env_steps (0 = the whole file)",
+            needs: "an example stream (env id = \"libsvm\" or \"csv\"); examples = [run] env_steps (0 = the whole file)",
             defaults: || to_table(&FtrlAgentConfig::default()),
             build: |p, env, _, _| {
                 needs_stream("ftrl_proximal", env)?;
@@ -623,7 +638,7 @@ pub fn agents() -> Vec<AgentEntry> {
                     "ftrl_proximal",
                     to_table(&c),
                     OnlineAgent {
-                        learner: Box::new(FtrlProximal::new(cfg)),
+                        make: Arc::new(move || Box::new(FtrlProximal::new(cfg.clone()))),
                         loss: c.loss,
                         bias: c.bias,
                     },
@@ -633,7 +648,7 @@ pub fn agents() -> Vec<AgentEntry> {
         AgentEntry {
             kind: "ogd",
             summary: "online gradient descent (constant, 1/sqrt(t), 1/(lambda t) or AdaGrad steps) linear learner on an example stream",
-            needs: "an example stream (env id = \"libsvm\"); examples = [run] env_steps (0 = the whole file)",
+            needs: "an example stream (env id = \"libsvm\" or \"csv\"); examples = [run] env_steps (0 = the whole file)",
             defaults: || to_table(&OgdAgentConfig::default()),
             build: |p, env, _, _| {
                 needs_stream("ogd", env)?;
@@ -656,7 +671,10 @@ pub fn agents() -> Vec<AgentEntry> {
                     "ogd",
                     to_table(&c),
                     OnlineAgent {
-                        learner: Box::new(Ogd::new(c.step, c.radius)),
+                        make: {
+                            let (step, radius) = (c.step, c.radius);
+                            Arc::new(move || Box::new(Ogd::new(step, radius)))
+                        },
                         loss: c.loss,
                         bias: c.bias,
                     },

@@ -301,9 +301,15 @@ pub fn train(
     let plan = prepare(&config_path, sets, seed)?;
     let run_id = run_id(&plan);
     let spec = cluster.resolve(plan.file.runtime.workers, run_id)?;
-    if (spec.is_some() || resume.is_some()) && !matches!(plan.agent.agent, AgentKind::Rollout(_)) {
+    if resume.is_some() && !matches!(plan.agent.agent, AgentKind::Rollout(_)) {
         return Err(cfg_err(format!(
-            "agent `{}` runs in one process from the start; --processes and --resume are for rollout agents",
+            "agent `{}` runs from the start; --resume is for rollout agents",
+            plan.agent.kind_name
+        )));
+    }
+    if spec.is_some() && matches!(plan.agent.agent, AgentKind::Planner(_)) {
+        return Err(cfg_err(format!(
+            "agent `{}` runs in one process; --processes is for rollout and online agents",
             plan.agent.kind_name
         )));
     }
@@ -351,23 +357,37 @@ fn follow(
     let stop = Arc::new(AtomicBool::new(false));
     install_ctrlc(stop.clone());
     let Plan { file, env, agent } = plan;
-    let AgentKind::Rollout(builder) = agent.agent else {
-        return Ok(exit::USAGE);
-    };
     let me = spec.process_id;
-    match run_loop(
-        Placement::Cluster(spec),
-        loop_plan(&file),
-        env.spec.clone(),
-        env.factory.clone(),
-        builder,
-        Box::new(mirrorflow_core::metrics::NullSink),
-        None,
-        resume,
-        stop,
-        watchdog,
-    ) {
-        Ok(_) => Ok(exit::OK),
+    let result = match (agent.agent, &env.kind) {
+        (AgentKind::Rollout(builder), _) => run_loop(
+            Placement::Cluster(spec),
+            loop_plan(&file),
+            env.spec.clone(),
+            env.factory.clone(),
+            builder,
+            Box::new(mirrorflow_core::metrics::NullSink),
+            None,
+            resume,
+            stop,
+            watchdog,
+        )
+        .map(|_| ()),
+        (AgentKind::Online(online), crate::registry::EnvKind::Stream(stream)) => {
+            crate::online::run_online(
+                &online,
+                stream,
+                Placement::Cluster(spec),
+                file.run.env_steps,
+                file.runtime.average_every,
+                Box::new(mirrorflow_core::metrics::NullSink),
+                stop,
+            )
+            .map(|_| ())
+        }
+        _ => return Ok(exit::USAGE),
+    };
+    match result {
+        Ok(()) => Ok(exit::OK),
         Err(RuntimeError::Rendezvous(e)) => {
             eprintln!("error: process {me}: {e}");
             Ok(EXIT_RENDEZVOUS as u8)
@@ -437,24 +457,43 @@ fn execute(
     let start = Instant::now();
 
     let finish = match agent.agent {
-        AgentKind::Online(mut online) => {
+        AgentKind::Online(online) => {
             let crate::registry::EnvKind::Stream(stream) = &env.kind else {
                 anyhow::bail!("online agents need an example stream (checked when resolving)");
             };
-            let o = crate::online::run_online(
-                &mut online,
+            let result = crate::online::run_online(
+                &online,
                 stream,
+                placement,
                 file.run.env_steps,
-                &mut sinks,
-                &stop,
+                file.runtime.average_every,
+                Box::new(sinks),
+                stop.clone(),
             );
-            Finish {
-                status: o.status,
-                env_steps: o.examples,
-                learner_steps: o.examples,
-                wall_secs: start.elapsed().as_secs_f64(),
-                final_params: Some(o.params),
-                error: o.error,
+            sinks = Fanout::new();
+            if let Err(RuntimeError::Rendezvous(e)) = &result {
+                eprintln!("error: process 0: {e}");
+                return Ok(EXIT_RENDEZVOUS as u8);
+            }
+            match result.and_then(|o| {
+                o.ok_or_else(|| RuntimeError::Worker("no outcome from worker 0".into()))
+            }) {
+                Ok(o) => Finish {
+                    status: o.status,
+                    env_steps: o.examples,
+                    learner_steps: o.examples,
+                    wall_secs: start.elapsed().as_secs_f64(),
+                    final_params: Some(o.params),
+                    error: o.error,
+                },
+                Err(e) => Finish {
+                    status: "failed",
+                    env_steps: 0,
+                    learner_steps: 0,
+                    wall_secs: start.elapsed().as_secs_f64(),
+                    final_params: None,
+                    error: Some(e.to_string()),
+                },
             }
         }
         AgentKind::Planner(mut planner) => {

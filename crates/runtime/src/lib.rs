@@ -8,12 +8,15 @@
 //! * [`actor_learner`] + [`run_workers`]: the timely actor–learner loop (sharded rollouts over
 //!   worker threads; processes and hosts through the same dataflow). One worker is the local
 //!   single-threaded case of the same code path.
+//! * [`online`]: data-parallel online learning — an example stream sharded over workers, local
+//!   updates, periodic deterministic weight averaging (an all-reduce through timely).
 #![deny(missing_docs)]
 
 pub mod actor_learner;
 pub mod cluster;
 pub mod eval;
 pub mod off_policy;
+pub mod online;
 
 pub use actor_learner::{Checkpoint, CheckpointSink, LoopOutcome, LoopPlan, Schedule};
 pub use eval::{EvalPlan, EvalResult, evaluate};
@@ -155,7 +158,34 @@ pub fn run_loop(
         }
         outcome.map(|o| (worker.index() == 0).then(|| o.borrow().clone()))
     };
-    let (guards, me) = match placement {
+    let (guards, me) = spawn(placement, work)?;
+    let disarm = watchdog.map(|limit| cluster::start_watchdog(me, progress.clone(), limit));
+    let mut result = None;
+    for r in guards.join() {
+        match r {
+            Ok(Ok(Some(o))) => result = Some(o),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(panic) => return Err(RuntimeError::Worker(panic)),
+        }
+    }
+    if let Some(d) = disarm {
+        d.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(result)
+}
+
+/// Starts the timely workers of `placement` running `work`; returns their guards and this
+/// process's index in the cluster (0 for threads).
+pub(crate) fn spawn<T, F>(
+    placement: Placement,
+    work: F,
+) -> Result<(timely::communication::WorkerGuards<T>, usize), RuntimeError>
+where
+    T: Send + 'static,
+    F: Fn(&mut timely::worker::Worker) -> T + Send + Sync + 'static,
+{
+    Ok(match placement {
         Placement::Threads(n) => {
             let config = if n <= 1 {
                 timely::Config::thread()
@@ -198,21 +228,7 @@ pub fn run_loop(
             .map_err(RuntimeError::Worker)?;
             (guards, c.process_id)
         }
-    };
-    let disarm = watchdog.map(|limit| cluster::start_watchdog(me, progress.clone(), limit));
-    let mut result = None;
-    for r in guards.join() {
-        match r {
-            Ok(Ok(Some(o))) => result = Some(o),
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(panic) => return Err(RuntimeError::Worker(panic)),
-        }
-    }
-    if let Some(d) = disarm {
-        d.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-    Ok(result)
+    })
 }
 
 /// [`run_loop`] on `workers` threads of this process, returning worker 0's outcome.

@@ -45,7 +45,10 @@ impl SourceMeta {
         })?;
         let (secs, nanos) = match m.modified().ok().map(|t| t.duration_since(UNIX_EPOCH)) {
             Some(Ok(d)) => (d.as_secs() as i64, d.subsec_nanos()),
-            Some(Err(e)) => (-(e.duration().as_secs() as i64), e.duration().subsec_nanos()),
+            Some(Err(e)) => (
+                -(e.duration().as_secs() as i64),
+                e.duration().subsec_nanos(),
+            ),
             None => (0, 0),
         };
         Ok(Self {
@@ -103,7 +106,9 @@ impl CacheWriter {
         let tmp = dest.with_extension(format!("tmp-{}", std::process::id()));
         let io = |e: std::io::Error| StreamError::Io {
             path: tmp.display().to_string(),
-            message: format!("cannot write the example cache: {e} (set env.cache_file to a writable place, or env.cache = false)"),
+            message: format!(
+                "cannot write the example cache: {e} (set env.cache_file to a writable place, or env.cache = false)"
+            ),
         };
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io)?);
         out.write_all(&header(meta, tag)).map_err(io)?;
@@ -134,7 +139,10 @@ impl CacheWriter {
             r.extend_from_slice(&v.to_le_bytes());
         }
         let len = (r.len() as u32).to_le_bytes();
-        let out = self.out.as_mut().ok_or_else(|| StreamError::cache(&self.tmp, "already finished"))?;
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| StreamError::cache(&self.tmp, "already finished"))?;
         out.write_all(&len)
             .and_then(|()| out.write_all(r))
             .map_err(|e| StreamError::cache(&self.tmp, format!("cannot write: {e}")))
@@ -203,8 +211,12 @@ impl CacheReader {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StreamError::cache(path, format!("cannot open: {e}"))),
         };
-        let bad = |what: &str| StreamError::cache(path, format!("not a readable example cache ({what})"));
-        let len = file.metadata().map_err(|e| StreamError::cache(path, e))?.len();
+        let bad =
+            |what: &str| StreamError::cache(path, format!("not a readable example cache ({what})"));
+        let len = file
+            .metadata()
+            .map_err(|e| StreamError::cache(path, e))?
+            .len();
         let mut input = BufReader::with_capacity(1 << 20, file);
         let want = header(meta, tag);
         let mut got = vec![0u8; want.len()];
@@ -245,7 +257,9 @@ impl CacheReader {
                 .get(k..k + 4)
                 .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
                 .ok_or_else(|| bad("skipped-line messages"))?;
-            let m = messages.get(k + 4..k + 4 + l).ok_or_else(|| bad("skipped-line messages"))?;
+            let m = messages
+                .get(k + 4..k + 4 + l)
+                .ok_or_else(|| bad("skipped-line messages"))?;
             first_skipped.push(String::from_utf8_lossy(m).into_owned());
             k += 4 + l;
         }
@@ -301,7 +315,12 @@ impl CacheReader {
                 .read_exact(&mut self.record)
                 .map_err(|e| StreamError::cache(&self.path, e))?;
             let mut k = 0;
-            let bad = || StreamError::cache(&self.path, format!("damaged record before byte {}", self.at));
+            let bad = || {
+                StreamError::cache(
+                    &self.path,
+                    format!("damaged record before byte {}", self.at),
+                )
+            };
             self.line += get_varint(&self.record, &mut k).ok_or_else(bad)?;
             let data_line = self.line.saturating_sub(1 + self.first_data_line);
             if self.shard.1 > 1 && data_line % self.shard.1 != self.shard.0 {
@@ -327,8 +346,10 @@ fn decode(b: &[u8], out: &mut Example) -> Option<()> {
         f.index.push(u32::try_from(prev).ok()?);
     }
     let vals = b.get(k..k + 4 * nnz)?;
-    f.value
-        .extend(vals.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+    f.value.extend(
+        vals.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+    );
     (k + 4 * nnz == b.len()).then_some(())
 }
 

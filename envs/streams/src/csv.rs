@@ -26,7 +26,11 @@ impl Default for LabelColumn {
 }
 
 /// Resolves a label column against the header's names; `Err` says what is wrong.
-pub(crate) fn resolve_label(label: &LabelColumn, header: Option<&[u8]>, delimiter: u8) -> Result<usize, String> {
+pub(crate) fn resolve_label(
+    label: &LabelColumn,
+    header: Option<&[u8]>,
+    delimiter: u8,
+) -> Result<usize, String> {
     match label {
         LabelColumn::Index(i) => Ok(*i),
         LabelColumn::Name(name) => {
@@ -39,7 +43,10 @@ pub(crate) fn resolve_label(label: &LabelColumn, header: Option<&[u8]>, delimite
                 .map(|f| String::from_utf8_lossy(unquote(f)).trim().to_string())
                 .collect();
             names.iter().position(|n| n == name).ok_or_else(|| {
-                format!("no column named `{name}` in the header (columns: {})", names.join(", "))
+                format!(
+                    "no column named `{name}` in the header (columns: {})",
+                    names.join(", ")
+                )
             })
         }
     }
@@ -59,7 +66,12 @@ fn unquote(f: &[u8]) -> &[u8] {
 }
 
 /// Parses one data line (already trimmed, non-empty) with the label in column `label`.
-pub(crate) fn parse_line(text: &[u8], label: usize, delimiter: u8, out: &mut Example) -> Result<(), String> {
+pub(crate) fn parse_line(
+    text: &[u8],
+    label: usize,
+    delimiter: u8,
+    out: &mut Example,
+) -> Result<(), String> {
     let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     out.features.clear();
     let mut seen_label = false;
@@ -70,7 +82,12 @@ pub(crate) fn parse_line(text: &[u8], label: usize, delimiter: u8, out: &mut Exa
         if col == label {
             out.label = match value {
                 Some(y) if y.is_finite() => y,
-                _ => return Err(format!("bad label `{}` in column {col} (a number is needed)", show(f))),
+                _ => {
+                    return Err(format!(
+                        "bad label `{}` in column {col} (a number is needed)",
+                        show(f)
+                    ));
+                }
             };
             seen_label = true;
             continue;
@@ -79,7 +96,12 @@ pub(crate) fn parse_line(text: &[u8], label: usize, delimiter: u8, out: &mut Exa
         let v = match value {
             Some(v) => v as f32,
             None if f.is_empty() => return Err(format!("empty value in column {col}")),
-            None => return Err(format!("bad value `{}` in column {col} (a number is needed)", show(f))),
+            None => {
+                return Err(format!(
+                    "bad value `{}` in column {col} (a number is needed)",
+                    show(f)
+                ));
+            }
         };
         if !v.is_finite() {
             return Err(format!("value {v} in column {col} is not finite"));
@@ -90,7 +112,10 @@ pub(crate) fn parse_line(text: &[u8], label: usize, delimiter: u8, out: &mut Exa
         }
     }
     if !seen_label {
-        return Err(format!("no label column {label} (the line has {} columns)", feature));
+        return Err(format!(
+            "no label column {label} (the line has {} columns)",
+            feature
+        ));
     }
     Ok(())
 }
@@ -106,11 +131,34 @@ mod tests {
         assert_eq!(e.label, 1.0);
         assert_eq!(e.features.index, vec![1, 2]);
         assert_eq!(e.features.value, vec![0.5, -2.0]);
-        assert!(parse_line(b"1,,3", 0, b',', &mut e).unwrap_err().contains("empty value in column 1"));
-        assert!(parse_line(b"x,1", 0, b',', &mut e).unwrap_err().contains("bad label `x`"));
-        assert!(parse_line(b"1,nan", 0, b',', &mut e).unwrap_err().contains("not finite"));
-        assert!(parse_line(b"1;2", 3, b';', &mut e).unwrap_err().contains("no label column 3"));
-        assert_eq!(resolve_label(&LabelColumn::Name("y".into()), Some(b"a, \"y\" ,b"), b','), Ok(1));
-        assert!(resolve_label(&LabelColumn::Name("z".into()), Some(b"a,y"), b',').unwrap_err().contains("columns: a, y"));
+        assert!(
+            parse_line(b"1,,3", 0, b',', &mut e)
+                .unwrap_err()
+                .contains("empty value in column 1")
+        );
+        assert!(
+            parse_line(b"x,1", 0, b',', &mut e)
+                .unwrap_err()
+                .contains("bad label `x`")
+        );
+        assert!(
+            parse_line(b"1,nan", 0, b',', &mut e)
+                .unwrap_err()
+                .contains("not finite")
+        );
+        assert!(
+            parse_line(b"1;2", 3, b';', &mut e)
+                .unwrap_err()
+                .contains("no label column 3")
+        );
+        assert_eq!(
+            resolve_label(&LabelColumn::Name("y".into()), Some(b"a, \"y\" ,b"), b','),
+            Ok(1)
+        );
+        assert!(
+            resolve_label(&LabelColumn::Name("z".into()), Some(b"a,y"), b',')
+                .unwrap_err()
+                .contains("columns: a, y")
+        );
     }
 }

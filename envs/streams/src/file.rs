@@ -215,13 +215,14 @@ impl TextReader {
             } else {
                 None
             };
-            let label = csv::resolve_label(&c.label, header.as_deref(), delimiter).map_err(|m| {
-                StreamError::Line {
-                    path: r.path.clone(),
-                    line: 1,
-                    message: m,
-                }
-            })?;
+            let label =
+                csv::resolve_label(&c.label, header.as_deref(), delimiter).map_err(|m| {
+                    StreamError::Line {
+                        path: r.path.clone(),
+                        line: 1,
+                        message: m,
+                    }
+                })?;
             r.format = Format::Csv { label, delimiter };
         }
         Ok(r)

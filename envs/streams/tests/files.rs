@@ -18,7 +18,12 @@ fn text(n: usize) -> String {
             s.push_str("# comment\n");
         } else {
             let y = if i % 3 == 0 { "+1" } else { "-1" };
-            s.push_str(&format!("{y} 1:{}.25 {}:-0.{} 130:1e-3\n", i % 5, 2 + i % 9, i));
+            s.push_str(&format!(
+                "{y} 1:{}.25 {}:-0.{} 130:1e-3\n",
+                i % 5,
+                2 + i % 9,
+                i
+            ));
         }
     }
     s
@@ -68,7 +73,10 @@ fn the_cache_gives_the_same_examples_and_counts_as_the_text() {
     let cached = drain(libsvm(&p, true).open(0, 1).unwrap().as_mut());
     assert_eq!(first, (plain.clone(), skipped, msgs.clone()));
     assert_eq!(cached, (plain.clone(), skipped, msgs));
-    assert_eq!(skipped, 43, "no silent loss: the cache keeps the skipped count");
+    assert_eq!(
+        skipped, 43,
+        "no silent loss: the cache keeps the skipped count"
+    );
     // 300 lines: 43 malformed, 23 comments (27 minus 4 that are malformed lines instead)
     assert_eq!(plain.len(), 300 - 43 - (27 - 4));
 }
@@ -87,7 +95,10 @@ fn a_stale_cache_is_rebuilt_and_a_damaged_one_is_an_error() {
     let bytes = std::fs::read(&c).unwrap();
     std::fs::write(&c, &bytes[..bytes.len() - 5]).unwrap();
     let err = libsvm(&p, true).open(0, 1).err().unwrap().to_string();
-    assert!(err.contains("d.libsvm.mfcache") && err.contains("unfinished or damaged"), "{err}");
+    assert!(
+        err.contains("d.libsvm.mfcache") && err.contains("unfinished or damaged"),
+        "{err}"
+    );
     assert!(err.contains("rebuilt when deleted"), "{err}");
     std::fs::write(&c, b"garbage").unwrap();
     let err = libsvm(&p, true).open(0, 1).err().unwrap().to_string();
@@ -105,7 +116,10 @@ fn an_unfinished_first_pass_leaves_no_cache() {
             assert!(s.next_into(&mut e).unwrap());
         }
     }
-    let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left.len(), 1, "only the data file: {left:?}");
 }
 
@@ -125,7 +139,11 @@ fn shards_split_every_example_once_and_text_and_cache_agree() {
             skip_sum.1 += from_cache.1;
             union.extend(from_text.0);
         }
-        assert_eq!(skip_sum, (skipped, skipped), "skipped lines counted once over shards");
+        assert_eq!(
+            skip_sum,
+            (skipped, skipped),
+            "skipped lines counted once over shards"
+        );
         union.sort();
         let mut w = whole.clone();
         w.sort();
@@ -152,11 +170,17 @@ fn csv_with_a_named_label_reads_like_the_libsvm_file() {
         ..CsvConfig::default()
     });
     let err = bad.open(0, 1).err().unwrap().to_string();
-    assert!(err.contains("d.csv:1") && err.contains("no column named `z`"), "{err}");
-    let err = FileStream::Csv(CsvConfig { delimiter: ";;".into(), ..CsvConfig::default() })
-        .open(0, 1)
-        .err()
-        .unwrap()
-        .to_string();
+    assert!(
+        err.contains("d.csv:1") && err.contains("no column named `z`"),
+        "{err}"
+    );
+    let err = FileStream::Csv(CsvConfig {
+        delimiter: ";;".into(),
+        ..CsvConfig::default()
+    })
+    .open(0, 1)
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("one ASCII character"), "{err}");
 }

@@ -4,7 +4,7 @@
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use mirrorflow_env_streams::{TextReader, Malformed};
+use mirrorflow_env_streams::{Malformed, TextReader};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
