@@ -2,6 +2,9 @@
 //!
 //! Online convex optimization learners (spec `algorithms.md` §6, §7):
 //!
+//! * [`mirror`]: the mirror maps (Euclidean ball / box, negative entropy and ½-Tsallis on the
+//!   simplex) and step-size schedules (constant, `D/(G√t)`, `c/(λt)`, adaptive) shared by
+//!   OMD and FTRL; [`ftrl`]: linearized FTRL (dual averaging) on any of them.
 //! * [`omd`]: optimistic online mirror descent in the SEA model (Chen, Tu, Zhao & Zhang, ICML
 //!   2023): two sequences, hint `M_t` (last gradient by default), Euclidean geometry projected
 //!   on a ball, or the entropic geometry on the simplex; plain OMD is the zero-hint case.
@@ -17,6 +20,8 @@
 #![deny(missing_docs)]
 
 pub mod experts;
+pub mod ftrl;
 pub mod gift;
 pub mod linear;
+pub mod mirror;
 pub mod omd;

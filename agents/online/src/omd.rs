@@ -5,36 +5,21 @@
 //! x̂_{t+1} = argmin_x η_t ⟨g_t, x⟩ + B_ψ(x, x̂_t)
 //! ```
 //!
-//! Euclidean (`ψ = ½‖·‖²`, projected on a ball): `x_t = Π(x̂_t − η_t M_t)`,
-//! `x̂_{t+1} = Π(x̂_t − η_t g_t)`. Entropic (simplex): multiplicative updates. The second step
-//! starts from `x̂_t`, not from `x_t`, with the same `η_t`.
+//! Euclidean (`ψ = ½‖·‖²`, projected on a ball or a box): `x_t = Π(x̂_t − η_t M_t)`,
+//! `x̂_{t+1} = Π(x̂_t − η_t g_t)`. Entropic and ½-Tsallis on the simplex through
+//! [`crate::mirror`]. The second step starts from `x̂_t`, not from `x_t`, with the same `η_t`.
+//! [`Omd`] packages a map, a [`Schedule`] and the hint rule as an [`OcoLearner`].
 
-/// Where the iterates live.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Geometry {
-    /// `ψ = ½‖x‖²` on the ball `‖x‖ ≤ radius`.
-    EuclideanBall {
-        /// Ball radius.
-        radius: f64,
-    },
-    /// Negative entropy on the probability simplex.
-    Entropic,
-}
+use crate::mirror::MirrorMap;
+pub use crate::mirror::{Geometry, Schedule, project_ball};
+use mirrorflow_core::OcoLearner;
 
-/// Optimistic OMD with a caller-supplied step size per round.
+/// The two sequences of optimistic OMD with a caller-supplied step size per round.
 #[derive(Clone, Debug)]
 pub struct OptimisticOmd {
     geometry: Geometry,
     hat: Vec<f64>,
     x: Vec<f64>,
-}
-
-/// Projection onto `{‖x‖ ≤ r}`.
-pub fn project_ball(y: &mut [f64], r: f64) {
-    let n = y.iter().map(|v| v * v).sum::<f64>().sqrt();
-    if n > r {
-        y.iter_mut().for_each(|v| *v *= r / n);
-    }
 }
 
 impl OptimisticOmd {
@@ -47,37 +32,17 @@ impl OptimisticOmd {
         }
     }
 
-    fn step(&self, from: &[f64], dir: &[f64], eta: f64) -> Vec<f64> {
-        match self.geometry {
-            Geometry::EuclideanBall { radius } => {
-                let mut y: Vec<f64> = from.iter().zip(dir).map(|(x, g)| x - eta * g).collect();
-                project_ball(&mut y, radius);
-                y
-            }
-            Geometry::Entropic => {
-                // x ∝ x̂ ⊙ exp(−η d), computed in log space with a max shift
-                let logs: Vec<f64> = from
-                    .iter()
-                    .zip(dir)
-                    .map(|(x, g)| x.ln() - eta * g)
-                    .collect();
-                let m = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let w: Vec<f64> = logs.iter().map(|l| (l - m).exp()).collect();
-                let s: f64 = w.iter().sum();
-                w.into_iter().map(|v| v / s).collect()
-            }
-        }
-    }
-
     /// Plays `x_t` for hint `M_t` and step size `η_t`.
     pub fn play(&mut self, hint: &[f64], eta: f64) -> &[f64] {
-        self.x = self.step(&self.hat, hint, eta);
+        self.geometry.step(&self.hat, hint, eta, &mut self.x);
         &self.x
     }
 
     /// Receives `g_t` (with the same `η_t`): `x̂_{t+1}`.
     pub fn update(&mut self, grad: &[f64], eta: f64) {
-        self.hat = self.step(&self.hat, grad, eta);
+        let mut next = vec![0.0; self.hat.len()];
+        self.geometry.step(&self.hat, grad, eta, &mut next);
+        self.hat = next;
     }
 
     /// The secondary sequence `x̂_t`.
@@ -89,6 +54,78 @@ impl OptimisticOmd {
 /// The convex-smooth step size `η_t = D / √(δ + 4G² + Σ_{s<t} ‖g_s − M_s‖²)` (spec §6.2).
 pub fn convex_step(diameter: f64, grad_bound: f64, delta: f64, sum_sq_err: f64) -> f64 {
     diameter / (delta + 4.0 * grad_bound * grad_bound + sum_sq_err).sqrt()
+}
+
+/// Where the hint `M_t` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hint {
+    /// `M_t = 0`: plain online mirror descent.
+    Zero,
+    /// `M_t = g_{t−1}` (`M_1 = 0`): optimistic OMD's default.
+    LastGradient,
+}
+
+/// Online mirror descent as an [`OcoLearner`]: a mirror map, a step-size schedule and a hint
+/// (plain OMD with [`Hint::Zero`]; a user hint through [`Omd::play_with_hint`]).
+#[derive(Clone, Debug)]
+pub struct Omd {
+    inner: OptimisticOmd,
+    schedule: Schedule,
+    hint: Hint,
+    t: u64,
+    eta: f64,
+    sum_sq: f64,
+    current_hint: Vec<f64>,
+}
+
+impl Omd {
+    /// Dimension `d`, starting at the map's centre.
+    pub fn new(geometry: Geometry, d: usize, schedule: Schedule, hint: Hint) -> Self {
+        let start = geometry.center(d);
+        Self {
+            inner: OptimisticOmd::new(geometry, start),
+            schedule,
+            hint,
+            t: 0,
+            eta: 0.0,
+            sum_sq: 0.0,
+            current_hint: vec![0.0; d],
+        }
+    }
+
+    /// Plays `x_t` with the caller's hint `M_t` (replacing the automatic one this round).
+    pub fn play_with_hint(&mut self, hint: &[f64]) -> &[f64] {
+        self.t += 1;
+        self.eta = self.schedule.eta(self.t, self.sum_sq);
+        self.current_hint.copy_from_slice(hint);
+        self.inner.play(hint, self.eta)
+    }
+
+    /// `η_t` of the current round.
+    pub fn eta(&self) -> f64 {
+        self.eta
+    }
+}
+
+impl OcoLearner for Omd {
+    fn play(&mut self) -> &[f64] {
+        self.t += 1;
+        self.eta = self.schedule.eta(self.t, self.sum_sq);
+        self.inner.play(&self.current_hint, self.eta)
+    }
+
+    fn observe(&mut self, grad: &[f64]) {
+        self.sum_sq += grad
+            .iter()
+            .zip(&self.current_hint)
+            .map(|(g, m)| (g - m) * (g - m))
+            .sum::<f64>();
+        self.inner.update(grad, self.eta);
+        match self.hint {
+            Hint::Zero => self.current_hint.iter_mut().for_each(|m| *m = 0.0),
+            Hint::LastGradient => self.current_hint.copy_from_slice(grad),
+        }
+    }
 }
 
 #[cfg(test)]

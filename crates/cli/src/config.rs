@@ -163,7 +163,8 @@ pub struct RuntimeSection {
     /// ignored by `async`); `--resume` and the launcher's restarts start from the newest one.
     pub checkpoint_every: u64,
     /// Online learners on several workers: average the weights every this many examples per
-    /// worker (a deterministic all-reduce; smaller = closer to one sequential pass, more traffic).
+    /// worker (a deterministic all-reduce; smaller = closer to one sequential pass, more
+    /// rounds — each costs about a millisecond between processes).
     pub average_every: u64,
 }
 
@@ -188,7 +189,7 @@ impl Default for RuntimeSection {
             schedule: Schedule::Sync,
             lag: 0,
             checkpoint_every: 100,
-            average_every: 1_000,
+            average_every: 10_000,
         }
     }
 }

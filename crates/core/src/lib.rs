@@ -50,7 +50,7 @@ pub use learner::{
     AgentBuilder, Array2, Learner, OffPolicyLearner, ParamSnapshot, Planner, Tensor, TensorData,
 };
 pub use metrics::{MetricSink, Timeline};
-pub use online::{Example, ExampleSource, Features, LinearLoss, OnlineLearner};
+pub use online::{Example, ExampleSource, Features, LinearLoss, OcoLearner, OnlineLearner};
 pub use policy::{ActMode, Policy, RandomPolicy};
 pub use replay::{OffPolicySpec, PrioritySpec, ReplaySpec, SampledBatch, require};
 pub use rng::{Rng, SeedStream};

@@ -152,6 +152,17 @@ pub trait OnlineLearner {
     fn set_weights(&mut self, w: &[f64]);
 }
 
+/// A round-based online convex optimization learner over vectors (spec §6, §7): in round `t`
+/// it plays `x_t`, then nature reveals `g_t = ∇f_t(x_t)` (a linear loss's vector, a
+/// subgradient). Expert/bandit learners play points of the simplex.
+pub trait OcoLearner {
+    /// Plays `x_t` (advances the round).
+    fn play(&mut self) -> &[f64];
+
+    /// Reveals the round's (sub)gradient at the played point.
+    fn observe(&mut self, grad: &[f64]);
+}
+
 /// A stream of examples read in order (a file, a generator), possibly one shard of a larger
 /// stream. Malformed input is either an error or skipped and counted, never dropped silently.
 pub trait ExampleSource: Send {
