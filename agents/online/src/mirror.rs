@@ -96,12 +96,20 @@ impl MirrorMap for Geometry {
                 }
             }
             Geometry::Entropic => {
-                let logits: Vec<f64> = from.iter().zip(dir).map(|(x, g)| x.ln() - eta * g).collect();
+                let logits: Vec<f64> = from
+                    .iter()
+                    .zip(dir)
+                    .map(|(x, g)| x.ln() - eta * g)
+                    .collect();
                 softmax_into(&logits, out);
             }
             Geometry::HalfTsallis => {
                 // ∇ψ(x) = −1/√x: −1/√x' = −1/√from − η d − ν, i.e. x' = 1/(L − (−ν))²
-                let l: Vec<f64> = from.iter().zip(dir).map(|(x, g)| 1.0 / x.sqrt() + eta * g).collect();
+                let l: Vec<f64> = from
+                    .iter()
+                    .zip(dir)
+                    .map(|(x, g)| 1.0 / x.sqrt() + eta * g)
+                    .collect();
                 tsallis_point(&l, out);
             }
         }
@@ -153,11 +161,13 @@ impl Geometry {
     /// Checks the parameters (`Err` names the bad one).
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            Geometry::EuclideanBall { radius } if !(radius > 0.0 && radius.is_finite()) => {
-                Err(format!("geometry radius = {radius}: must be > 0 and finite"))
-            }
+            Geometry::EuclideanBall { radius } if !(radius > 0.0 && radius.is_finite()) => Err(
+                format!("geometry radius = {radius}: must be > 0 and finite"),
+            ),
             Geometry::EuclideanBox { lo, hi } if !(lo < hi && lo.is_finite() && hi.is_finite()) => {
-                Err(format!("geometry lo = {lo}, hi = {hi}: need finite lo < hi"))
+                Err(format!(
+                    "geometry lo = {lo}, hi = {hi}: need finite lo < hi"
+                ))
             }
             _ => Ok(()),
         }
@@ -241,13 +251,13 @@ impl Schedule {
                 diameter,
                 grad_bound,
                 delta,
-            } => pos("diameter", diameter)
-                .and(pos("delta", delta))
-                .and(if grad_bound >= 0.0 && grad_bound.is_finite() {
+            } => pos("diameter", diameter).and(pos("delta", delta)).and(
+                if grad_bound >= 0.0 && grad_bound.is_finite() {
                     Ok(())
                 } else {
                     Err(format!("step grad_bound = {grad_bound}: must be >= 0"))
-                }),
+                },
+            ),
         }
     }
 }
@@ -279,7 +289,9 @@ mod tests {
         kkt_simplex(&x, &g);
         let theta = [0.3, -1.0, 0.8];
         Geometry::HalfTsallis.leader(&theta, eta, &mut x);
-        let g: Vec<f64> = (0..3).map(|a| theta[a] - 1.0 / (eta * x[a].sqrt())).collect();
+        let g: Vec<f64> = (0..3)
+            .map(|a| theta[a] - 1.0 / (eta * x[a].sqrt()))
+            .collect();
         kkt_simplex(&x, &g);
     }
 
@@ -303,7 +315,19 @@ mod tests {
         assert!((x[0] + 0.6).abs() < 1e-15 && (x[1] + 0.8).abs() < 1e-15);
         Geometry::EuclideanBox { lo: -1.0, hi: 0.5 }.step(&[0.0, 0.0], &[-2.0, 0.3], 1.0, &mut x);
         assert_eq!(x, [0.5, -0.3]);
-        assert!(Geometry::EuclideanBox { lo: 1.0, hi: 0.0 }.validate().is_err());
-        assert!(Schedule::Adaptive { diameter: 2.0, grad_bound: -1.0, delta: 1e-8 }.validate().is_err());
+        assert!(
+            Geometry::EuclideanBox { lo: 1.0, hi: 0.0 }
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Schedule::Adaptive {
+                diameter: 2.0,
+                grad_bound: -1.0,
+                delta: 1e-8
+            }
+            .validate()
+            .is_err()
+        );
     }
 }
