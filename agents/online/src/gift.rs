@@ -10,6 +10,8 @@
 //! * aProx: `z_t = β_t g_t`, `β_t = clip([λ_{t+1}(ℓ_t(x_t) − ℓ_low) − (λ_{t+1} − λ_t)⟨g_t, x_t⟩]/‖g_t‖², 0, 1)`
 //!   with `ℓ_low = 0`.
 
+use mirrorflow_core::{Features, LinearLoss, OnlineLearner};
+
 /// One round's loss on a feature vector `a` with target `y`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Loss {
@@ -92,10 +94,14 @@ impl Loss {
 }
 
 /// Regularization schedule `λ_t`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Schedule {
     /// `λ_t = λ`.
-    Constant(f64),
+    Constant {
+        /// `λ > 0`.
+        lambda: f64,
+    },
     /// `λ_t = √t / η_0`.
     Sqrt {
         /// `η_0 > 0`.
@@ -107,14 +113,15 @@ impl Schedule {
     /// `λ_t` for round `t ≥ 1`.
     pub fn lambda(&self, t: u64) -> f64 {
         match *self {
-            Schedule::Constant(l) => l,
+            Schedule::Constant { lambda } => lambda,
             Schedule::Sqrt { eta0 } => (t as f64).sqrt() / eta0,
         }
     }
 }
 
 /// Which `z_t`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Update {
     /// `z_t = g_t`.
     Linearized,
@@ -204,55 +211,13 @@ impl Gift {
             self.schedule.lambda(self.t),
             self.schedule.lambda(self.t + 1),
         );
-        let (u, n) = (dot(a, &self.theta), dot(a, a));
-        let z = match self.update {
-            Update::Linearized => g,
-            Update::Aprox => {
-                let gg = g * g * n;
-                if gg == 0.0 {
-                    0.0
-                } else {
-                    let beta = ((lt1 * value - (lt1 - lt) * g * dot(a, &x)) / gg).clamp(0.0, 1.0);
-                    beta * g
-                }
-            }
-            Update::Implicit => match loss {
-                // (λ I + a aᵀ) x̃ = a y − θ; ⟨a, x̃⟩ = (n y − u)/(λ + n)
-                Loss::Squared { .. } => (n * y - u) / (lt1 + n) - y,
-                Loss::Hinge { .. } => {
-                    if n == 0.0 {
-                        0.0
-                    } else {
-                        -((lt1 + y * u) / n).clamp(0.0, 1.0) * y
-                    }
-                }
-                Loss::Logistic { .. } => {
-                    // c + y σ(y (u + c n)/λ) = 0, increasing in c, root in [−1, 1]
-                    let f = |c: f64| c + y * sigmoid(y * (u + c * n) / lt1);
-                    let (mut lo, mut hi, mut c) = (-1.0, 1.0, 0.0);
-                    for _ in 0..100 {
-                        let fc = f(c);
-                        if fc.abs() < 1e-15 {
-                            break;
-                        }
-                        if fc > 0.0 {
-                            hi = c
-                        } else {
-                            lo = c
-                        }
-                        let sg = sigmoid(y * (u + c * n) / lt1);
-                        let d = 1.0 + sg * (1.0 - sg) * n / lt1;
-                        let newton = c - fc / d;
-                        c = if newton > lo && newton < hi {
-                            newton
-                        } else {
-                            0.5 * (lo + hi)
-                        };
-                    }
-                    c
-                }
-            },
+        let kind = match loss {
+            Loss::Squared { .. } => LinearLoss::Squared,
+            Loss::Hinge { .. } => LinearLoss::Hinge,
+            Loss::Logistic { .. } => LinearLoss::Logistic,
         };
+        let (u, n) = (dot(a, &self.theta), dot(a, a));
+        let z = z_scale(self.update, kind, y, value, g, dot(a, &x), u, n, lt, lt1);
         for (th, ai) in self.theta.iter_mut().zip(a) {
             *th += z * ai;
         }
@@ -266,6 +231,142 @@ impl Gift {
     }
 }
 
+/// `z_t = c·a` for a linear-model loss: returns `c`. Inputs: the label `y`, the loss value
+/// and derivative scale `g` at `x_t`, the margin `⟨a, x_t⟩`, `u = ⟨a, θ_t⟩`, `n = ‖a‖²` and
+/// `λ_t`, `λ_{t+1}`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the scalars of one closed-form step"
+)]
+fn z_scale(
+    update: Update,
+    kind: LinearLoss,
+    y: f64,
+    value: f64,
+    g: f64,
+    margin: f64,
+    u: f64,
+    n: f64,
+    lt: f64,
+    lt1: f64,
+) -> f64 {
+    match update {
+        Update::Linearized => g,
+        Update::Aprox => {
+            let gg = g * g * n;
+            if gg == 0.0 {
+                0.0
+            } else {
+                let beta = ((lt1 * value - (lt1 - lt) * g * margin) / gg).clamp(0.0, 1.0);
+                beta * g
+            }
+        }
+        Update::Implicit => match kind {
+            // (λ I + a aᵀ) x̃ = a y − θ; ⟨a, x̃⟩ = (n y − u)/(λ + n)
+            LinearLoss::Squared => (n * y - u) / (lt1 + n) - y,
+            LinearLoss::Hinge => {
+                if n == 0.0 {
+                    0.0
+                } else {
+                    -((lt1 + y * u) / n).clamp(0.0, 1.0) * y
+                }
+            }
+            LinearLoss::Logistic => {
+                // c + y σ(y (u + c n)/λ) = 0, increasing in c, root in [−1, 1]
+                let f = |c: f64| c + y * sigmoid(y * (u + c * n) / lt1);
+                let (mut lo, mut hi, mut c) = (-1.0, 1.0, 0.0);
+                for _ in 0..100 {
+                    let fc = f(c);
+                    if fc.abs() < 1e-15 {
+                        break;
+                    }
+                    if fc > 0.0 {
+                        hi = c
+                    } else {
+                        lo = c
+                    }
+                    let sg = sigmoid(y * (u + c * n) / lt1);
+                    let d = 1.0 + sg * (1.0 - sg) * n / lt1;
+                    let newton = c - fc / d;
+                    c = if newton > lo && newton < hi {
+                        newton
+                    } else {
+                        0.5 * (lo + hi)
+                    };
+                }
+                c
+            }
+        },
+    }
+}
+
+/// Generalized implicit FTRL on sparse examples, as an [`OnlineLearner`]: the same updates as
+/// [`Gift`] (`ψ_t = (λ_t/2)‖x‖²` on `ℝ^d`, `x_t = −θ_t/λ_t`), touching only the example's
+/// coordinates (every `z_t` is a multiple of the features).
+#[derive(Clone, Debug)]
+pub struct GiftLinear {
+    theta: Vec<f64>,
+    t: u64,
+    schedule: Schedule,
+    update: Update,
+}
+
+impl GiftLinear {
+    /// `θ_1 = 0`.
+    pub fn new(schedule: Schedule, update: Update) -> Self {
+        Self {
+            theta: Vec::new(),
+            t: 1,
+            schedule,
+            update,
+        }
+    }
+}
+
+impl OnlineLearner for GiftLinear {
+    fn predict(&mut self, a: &Features) -> f64 {
+        if a.dim() > self.theta.len() {
+            self.theta.resize(a.dim(), 0.0);
+        }
+        -a.dot(&self.theta) / self.schedule.lambda(self.t)
+    }
+
+    fn learn(&mut self, a: &Features, label: f64, loss: LinearLoss) {
+        let m = self.predict(a);
+        let (lt, lt1) = (
+            self.schedule.lambda(self.t),
+            self.schedule.lambda(self.t + 1),
+        );
+        let u = -m * lt;
+        let z = z_scale(
+            self.update,
+            loss,
+            label,
+            loss.value(m, label),
+            loss.derivative(m, label),
+            m,
+            u,
+            a.norm_sq(),
+            lt,
+            lt1,
+        );
+        for (&i, &v) in a.index.iter().zip(&a.value) {
+            self.theta[i as usize] += z * f64::from(v);
+        }
+        self.t += 1;
+    }
+
+    fn weights(&self) -> Vec<f64> {
+        let l = self.schedule.lambda(self.t);
+        self.theta.iter().map(|v| -v / l).collect()
+    }
+
+    fn set_weights(&mut self, w: &[f64]) {
+        let l = self.schedule.lambda(self.t);
+        self.theta = w.iter().map(|v| -v * l).collect();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,13 +377,13 @@ mod tests {
             a: vec![1.0, 1.0],
             y: 1.0,
         };
-        let mut imp = Gift::new(2, Schedule::Constant(1.0), Update::Implicit);
+        let mut imp = Gift::new(2, Schedule::Constant { lambda: 1.0 }, Update::Implicit);
         assert_eq!(imp.h(&loss, -1.0), Some(1.0)); // H(g) with g = −a
         assert_eq!(imp.h(&loss, -0.5), Some(0.75)); // H(z*)
         let r = imp.step(&loss);
         assert_eq!(r.z_scale, -0.5);
         assert_eq!(imp.predict(), vec![0.5, 0.5]);
-        let mut lin = Gift::new(2, Schedule::Constant(1.0), Update::Linearized);
+        let mut lin = Gift::new(2, Schedule::Constant { lambda: 1.0 }, Update::Linearized);
         lin.step(&loss);
         assert_eq!(lin.predict(), vec![1.0, 1.0]);
         // growing schedule: λ_1 = 1, λ_2 = √2
@@ -303,8 +404,8 @@ mod tests {
             ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         };
         let (mut a, mut b) = (
-            Gift::new(3, Schedule::Constant(0.7), Update::Aprox),
-            Gift::new(3, Schedule::Constant(0.7), Update::Implicit),
+            Gift::new(3, Schedule::Constant { lambda: 0.7 }, Update::Aprox),
+            Gift::new(3, Schedule::Constant { lambda: 0.7 }, Update::Implicit),
         );
         for _ in 0..500 {
             let loss = Loss::Hinge {
@@ -322,10 +423,10 @@ mod tests {
             a: vec![1.0, 0.0],
             y: 2.0,
         };
-        let mut imp = Gift::new(2, Schedule::Constant(1.0), Update::Implicit);
+        let mut imp = Gift::new(2, Schedule::Constant { lambda: 1.0 }, Update::Implicit);
         imp.step(&loss);
         assert_eq!(imp.predict(), vec![1.0, 0.0]);
-        let mut lin = Gift::new(2, Schedule::Constant(1.0), Update::Linearized);
+        let mut lin = Gift::new(2, Schedule::Constant { lambda: 1.0 }, Update::Linearized);
         lin.step(&loss);
         assert_eq!(lin.predict(), vec![2.0, 0.0]);
     }
@@ -340,7 +441,7 @@ mod tests {
             ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         };
         let lam = 1.3;
-        let mut g = Gift::new(3, Schedule::Constant(lam), Update::Implicit);
+        let mut g = Gift::new(3, Schedule::Constant { lambda: lam }, Update::Implicit);
         let mut x = vec![0.0; 3];
         for _ in 0..300 {
             let a = vec![next(), next(), next()];
@@ -371,7 +472,10 @@ mod tests {
             ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         };
         for update in [Update::Implicit, Update::Aprox] {
-            for schedule in [Schedule::Constant(0.5), Schedule::Sqrt { eta0: 0.3 }] {
+            for schedule in [
+                Schedule::Constant { lambda: 0.5 },
+                Schedule::Sqrt { eta0: 0.3 },
+            ] {
                 let mut g = Gift::new(4, schedule, update);
                 for _ in 0..10_000 {
                     let a = vec![next(), next(), next(), next()];
@@ -400,7 +504,7 @@ mod tests {
 
     #[test]
     fn logistic_implicit_step_solves_its_equation() {
-        let mut g = Gift::new(2, Schedule::Constant(0.2), Update::Implicit);
+        let mut g = Gift::new(2, Schedule::Constant { lambda: 0.2 }, Update::Implicit);
         for k in 0..50 {
             let loss = Loss::Logistic {
                 a: vec![1.0 + k as f64 * 0.1, -0.5],
@@ -416,6 +520,42 @@ mod tests {
                 .map(|(t, a)| -(t + r.z_scale * a) / 0.2)
                 .collect();
             assert!((loss.grad_scale(&xt) - r.z_scale).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn sparse_adapter_matches_the_dense_learner() {
+        for update in [Update::Linearized, Update::Implicit, Update::Aprox] {
+            for (kind, loss) in [
+                (LinearLoss::Hinge, 0),
+                (LinearLoss::Logistic, 1),
+                (LinearLoss::Squared, 2),
+            ] {
+                let schedule = Schedule::Sqrt { eta0: 0.7 };
+                let mut dense = Gift::new(3, schedule, update);
+                let mut sparse = GiftLinear::new(schedule, update);
+                for t in 0..200 {
+                    let a = vec![
+                        ((t * 7) % 5) as f64 * 0.25 - 0.5,
+                        1.0,
+                        ((t * 3) % 4) as f64 * 0.5 - 0.75,
+                    ];
+                    let y = if (t * 11) % 3 == 0 { 1.0 } else { -1.0 };
+                    let l = match loss {
+                        0 => Loss::Hinge { a: a.clone(), y },
+                        1 => Loss::Logistic { a: a.clone(), y },
+                        _ => Loss::Squared { a: a.clone(), y },
+                    };
+                    let f = Features {
+                        index: vec![0, 1, 2],
+                        value: a.iter().map(|&v| v as f32).collect(),
+                    };
+                    let m = sparse.predict(&f);
+                    let r = dense.step(&l);
+                    assert!((m - dot(&a, &r.x)).abs() < 1e-12, "{update:?} {kind:?}");
+                    sparse.learn(&f, y, kind);
+                }
+            }
         }
     }
 }

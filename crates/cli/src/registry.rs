@@ -3,6 +3,7 @@
 
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
 use mirrorflow_agent_dqn::{MdqnBuilder, MdqnConfig};
+use mirrorflow_agent_online::gift::{GiftLinear, Schedule as GiftSchedule, Update as GiftUpdate};
 use mirrorflow_agent_online::linear::{FtrlProximal, FtrlProximalConfig, Ogd, StepSize};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
@@ -464,6 +465,27 @@ impl Default for OgdAgentConfig {
     }
 }
 
+/// `[agent] kind = "giftrl"`.
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct GiftAgentConfig {
+    update: GiftUpdate,
+    schedule: GiftSchedule,
+    loss: LinearLoss,
+    bias: bool,
+}
+
+impl Default for GiftAgentConfig {
+    fn default() -> Self {
+        Self {
+            update: GiftUpdate::Implicit,
+            schedule: GiftSchedule::Sqrt { eta0: 1.0 },
+            loss: LinearLoss::Logistic,
+            bias: true,
+        }
+    }
+}
+
 fn needs_stream(kind: &str, env: &ResolvedEnv) -> Result<(), ConfigError> {
     if matches!(env.kind, EnvKind::Stream(_)) {
         Ok(())
@@ -674,6 +696,42 @@ pub fn agents() -> Vec<AgentEntry> {
                         make: {
                             let (step, radius) = (c.step, c.radius);
                             Arc::new(move || Box::new(Ogd::new(step, radius)))
+                        },
+                        loss: c.loss,
+                        bias: c.bias,
+                    },
+                ))
+            },
+        },
+        AgentEntry {
+            kind: "giftrl",
+            summary: "generalized implicit FTRL (Chen & Orabona 2023): linearized, implicit or aProx updates, psi_t = (lambda_t/2)|x|^2, linear learner on an example stream",
+            needs: "an example stream (env id = \"libsvm\" or \"csv\"); examples = [run] env_steps (0 = the whole file)",
+            defaults: || to_table(&GiftAgentConfig::default()),
+            build: |p, env, _, _| {
+                needs_stream("giftrl", env)?;
+                let section = "[agent] (kind = \"giftrl\")";
+                let c: GiftAgentConfig = parse_section(section, toml::Value::Table(p.clone()))?;
+                let bad = match c.schedule {
+                    GiftSchedule::Constant { lambda } => {
+                        (!(lambda > 0.0 && lambda.is_finite())).then_some(("lambda", lambda))
+                    }
+                    GiftSchedule::Sqrt { eta0 } => {
+                        (!(eta0 > 0.0 && eta0.is_finite())).then_some(("eta0", eta0))
+                    }
+                };
+                if let Some((name, v)) = bad {
+                    return Err(cfg_err(format!(
+                        "{section} schedule.{name} = {v}: must be > 0 and finite"
+                    )));
+                }
+                Ok(online_agent(
+                    "giftrl",
+                    to_table(&c),
+                    OnlineAgent {
+                        make: {
+                            let (schedule, update) = (c.schedule, c.update);
+                            Arc::new(move || Box::new(GiftLinear::new(schedule, update)))
                         },
                         loss: c.loss,
                         bias: c.bias,
