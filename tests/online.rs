@@ -249,3 +249,70 @@ fn the_example_cache_and_csv_files_give_the_same_model_as_libsvm_text() {
     assert_eq!(plain, cached);
     assert_eq!(plain, from_csv);
 }
+
+fn oco(dir: &Path, name: &str, env: &str, agent: &str, rounds: u64) -> serde_json::Value {
+    let c = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &c,
+        format!(
+            "name = \"{name}\"\nseed = 3\n\n[env]\n{env}\n\n[agent]\n{agent}\n\n[run]\niterations = {rounds}\n"
+        ),
+    )
+    .unwrap();
+    let run = dir.join(name);
+    let out = train(&c, &run);
+    assert!(out.status.success(), "{name}: {}", stderr(&out));
+    json(&run.join("summary.json"))
+}
+
+#[test]
+fn oco_runs_report_exact_regret_through_the_cli() {
+    let t = tempfile::tempdir().unwrap();
+    // optimistic OMD on the noiseless, non-switching SEA stream: regret flat in T
+    let sea = "id = \"sea\"\nnoise = 0.0\nblock = 0";
+    let r3 = oco(t.path(), "o3", sea, "kind = \"omd\"", 1_000)["online/static_regret"]
+        .as_f64()
+        .unwrap();
+    let r4 = oco(t.path(), "o4", sea, "kind = \"omd\"", 10_000)["online/static_regret"]
+        .as_f64()
+        .unwrap();
+    assert!(r3 > 0.0 && r4 < 1.5 * r3, "{r3} → {r4}");
+    // Hedge with a constant rate is entropic FTRL with that rate (same seeded stream)
+    let experts = "id = \"experts\"\nregime = \"iid\"\nexperts = 5";
+    let h = oco(
+        t.path(),
+        "h",
+        experts,
+        "kind = \"hedge\"\neta = 0.05",
+        2_000,
+    );
+    let f = oco(
+        t.path(),
+        "f",
+        experts,
+        "kind = \"ftrl\"\ngeometry = { kind = \"entropic\" }\nschedule = { kind = \"constant\", eta = 0.05 }",
+        2_000,
+    );
+    let (a, b) = (
+        h["online/static_regret"].as_f64().unwrap(),
+        f["online/static_regret"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-9 && a.abs() < 100.0, "{a} vs {b}");
+    assert!(h["online/dynamic_regret"].as_f64().unwrap() >= a);
+    // a Euclidean learner on the simplex stream is a config error that says what fits
+    let c = t.path().join("bad.toml");
+    std::fs::write(
+        &c,
+        format!(
+            "name = \"bad\"\n[env]\n{experts}\n[agent]\nkind = \"omd\"\n[run]\niterations = 10\n"
+        ),
+    )
+    .unwrap();
+    let out = train(&c, &t.path().join("bad"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("experts play on the simplex"),
+        "{}",
+        stderr(&out)
+    );
+}

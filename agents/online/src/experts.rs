@@ -124,6 +124,33 @@ impl TsallisInf {
     }
 }
 
+impl mirrorflow_core::OcoLearner for Hedge {
+    fn play(&mut self) -> &[f64] {
+        Hedge::play(self)
+    }
+
+    /// The gradient of the linear loss `⟨p, ℓ⟩` is the loss vector.
+    fn observe(&mut self, losses: &[f64]) {
+        self.update(losses);
+    }
+}
+
+impl mirrorflow_core::OcoLearner for TsallisInf {
+    fn play(&mut self) -> &[f64] {
+        if TsallisInf::play(self).is_err() {
+            // only non-finite losses make the solver fail; play uniformly rather than NaN
+            let k = self.p.len();
+            self.p.iter_mut().for_each(|v| *v = 1.0 / k as f64);
+        }
+        &self.p
+    }
+
+    /// Full information: the loss vector.
+    fn observe(&mut self, losses: &[f64]) {
+        self.update_full(losses);
+    }
+}
+
 /// Cumulative losses of a learner and of every expert: static regret against the best fixed
 /// expert in hindsight, `Σ_t ⟨p_t, ℓ_t⟩ − min_a Σ_t ℓ_{t,a}`.
 #[derive(Clone, Debug, Default)]

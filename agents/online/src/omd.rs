@@ -57,7 +57,8 @@ pub fn convex_step(diameter: f64, grad_bound: f64, delta: f64, sum_sq_err: f64) 
 }
 
 /// Where the hint `M_t` comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Hint {
     /// `M_t = 0`: plain online mirror descent.
     Zero,

@@ -7,6 +7,7 @@ mod checkpoints;
 mod config;
 mod eval;
 mod launch;
+mod oco;
 mod online;
 mod plot;
 mod registry;

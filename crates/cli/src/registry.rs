@@ -3,8 +3,12 @@
 
 use crate::config::{ConfigError, cfg_err, closest, parse_section};
 use mirrorflow_agent_dqn::{MdqnBuilder, MdqnConfig};
+use mirrorflow_agent_online::experts::{Hedge, HedgeRate, TsallisInf};
+use mirrorflow_agent_online::ftrl::Ftrl;
 use mirrorflow_agent_online::gift::{GiftLinear, Schedule as GiftSchedule, Update as GiftUpdate};
 use mirrorflow_agent_online::linear::{FtrlProximal, FtrlProximalConfig, Ogd, StepSize};
+use mirrorflow_agent_online::mirror::{Geometry, Schedule as MirrorSchedule};
+use mirrorflow_agent_online::omd::{Hint, Omd};
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
 use mirrorflow_agent_sac::{BandLimitConfig, SacBuilder, SacConfig};
@@ -29,6 +33,8 @@ pub enum EnvKind {
     Simulator,
     /// An example stream for online learners (not an MDP).
     Stream(streams::FileStream),
+    /// A loss stream for online convex optimization learners (not an MDP).
+    Oco(crate::oco::OcoEnv),
 }
 
 /// A validated env section.
@@ -189,6 +195,28 @@ pub fn envs() -> Vec<EnvEntry> {
             build: |p| {
                 let (c, r): (streams::CsvConfig, _) = parse("csv", p)?;
                 stream_env("csv", r, streams::FileStream::Csv(c))
+            },
+        },
+        EnvEntry {
+            id: "sea",
+            summary: "SEA-model quadratic losses on the unit ball (noise s, centre switching every K rounds), for OCO learners",
+            defaults: || to_table(&streams::SeaConfig::default()),
+            build: |p| {
+                let (c, r): (streams::SeaConfig, _) = parse("sea", p)?;
+                c.validate()
+                    .map_err(|e| cfg_err(format!("[env] (id = \"sea\") {e}")))?;
+                Ok(oco_env("sea", r, crate::oco::OcoEnv::Sea(c)))
+            },
+        },
+        EnvEntry {
+            id: "experts",
+            summary: "expert-advice losses in [0, 1] (iid, switching or adversarial), for OCO learners",
+            defaults: || to_table(&streams::ExpertsConfig::default()),
+            build: |p| {
+                let (c, r): (streams::ExpertsConfig, _) = parse("experts", p)?;
+                c.validate()
+                    .map_err(|e| cfg_err(format!("[env] (id = \"experts\") {e}")))?;
+                Ok(oco_env("experts", r, crate::oco::OcoEnv::Experts(c)))
             },
         },
         EnvEntry {
@@ -412,6 +440,137 @@ fn stream_env(
         spec,
         factory,
         kind: EnvKind::Stream(stream),
+    })
+}
+
+/// An OCO loss stream as an env entry (not an environment: only OCO agents take it).
+fn oco_env(id: &'static str, params: toml::Table, env: crate::oco::OcoEnv) -> ResolvedEnv {
+    let spec = EnvSpec::new(id, Space::boxed(vec![0.0], vec![0.0]), Space::discrete(1));
+    let factory: EnvFactory = Arc::new(move |_| {
+        Err(mirrorflow_core::EnvError::Failed {
+            env: id.into(),
+            call: "make",
+            message: "a loss stream is not an environment: use an OCO agent \
+                      (kind = \"omd\", \"ftrl\", \"hedge\" or \"tsallis_inf\")"
+                .into(),
+        })
+    });
+    ResolvedEnv {
+        id: id.into(),
+        params,
+        spec,
+        factory,
+        kind: EnvKind::Oco(env),
+    }
+}
+
+/// `[agent] kind = "omd"`.
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct OmdAgentConfig {
+    geometry: Geometry,
+    schedule: MirrorSchedule,
+    hint: Hint,
+}
+
+impl Default for OmdAgentConfig {
+    fn default() -> Self {
+        Self {
+            geometry: Geometry::EuclideanBall { radius: 1.0 },
+            schedule: MirrorSchedule::Adaptive {
+                diameter: 2.0,
+                grad_bound: 1.5,
+                delta: 1e-8,
+            },
+            hint: Hint::LastGradient,
+        }
+    }
+}
+
+/// `[agent] kind = "ftrl"`.
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct FtrlAgentConfigOco {
+    geometry: Geometry,
+    schedule: MirrorSchedule,
+}
+
+impl Default for FtrlAgentConfigOco {
+    fn default() -> Self {
+        Self {
+            geometry: Geometry::Entropic,
+            schedule: MirrorSchedule::InvSqrt {
+                diameter: 2.0,
+                grad_bound: 1.0,
+            },
+        }
+    }
+}
+
+/// `[agent] kind = "hedge"` / `"tsallis_inf"`: `eta` (Hedge: 0 = the anytime rate
+/// `√(8 ln K / t)`; Tsallis-INF: `η₀` of `η_t = η₀/√t`).
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct ExpertAgentConfig {
+    eta: f64,
+}
+
+impl Default for ExpertAgentConfig {
+    fn default() -> Self {
+        Self { eta: 0.0 }
+    }
+}
+
+/// Checks an OCO agent against its env and builds the run.
+fn oco_agent(
+    kind: &'static str,
+    params: toml::Table,
+    env: &ResolvedEnv,
+    geometry: Option<&Geometry>,
+    learner: Box<dyn mirrorflow_core::OcoLearner>,
+    rounds: u64,
+    seed: u64,
+) -> Result<ResolvedAgent, ConfigError> {
+    let EnvKind::Oco(oco) = &env.kind else {
+        return Err(cfg_err(format!(
+            "[agent] kind = \"{kind}\" plays online convex optimization rounds; `{}` is not a \
+             loss stream (use [env] id = \"sea\" or \"experts\")",
+            env.id
+        )));
+    };
+    if let Some(g) = geometry {
+        g.validate()
+            .map_err(|e| cfg_err(format!("[agent] (kind = \"{kind}\") {e}")))?;
+        let simplex = matches!(g, Geometry::Entropic | Geometry::HalfTsallis);
+        if simplex != oco.simplex() {
+            return Err(cfg_err(format!(
+                "[agent] (kind = \"{kind}\") geometry = {:?} does not fit env `{}`: {}",
+                g,
+                env.id,
+                if oco.simplex() {
+                    "experts play on the simplex (geometry kind = \"entropic\" or \"half_tsallis\")"
+                } else {
+                    "SEA losses live on the unit ball (geometry kind = \"euclidean_ball\", radius = 1)"
+                }
+            )));
+        }
+    }
+    if rounds == 0 {
+        return Err(cfg_err(
+            "[run] iterations = 0: an OCO run needs at least one round",
+        ));
+    }
+    let mut resolved = toml::Table::new();
+    resolved.insert("kind".into(), toml::Value::String(kind.into()));
+    resolved.extend(params);
+    Ok(ResolvedAgent {
+        kind_name: kind.into(),
+        params: resolved,
+        agent: AgentKind::Planner(Box::new(crate::oco::OcoRun::new(
+            oco, learner, rounds, seed,
+        ))),
+        key_metric: "online/static_regret",
+        runtime_shape: None,
     })
 }
 
@@ -737,6 +896,120 @@ pub fn agents() -> Vec<AgentEntry> {
                         bias: c.bias,
                     },
                 ))
+            },
+        },
+        AgentEntry {
+            kind: "omd",
+            summary: "(optimistic) online mirror descent: Euclidean ball/box, entropic or 1/2-Tsallis map; hint = last gradient or zero; exact regret",
+            needs: "a loss stream (env id = \"sea\" or \"experts\"); rounds = [run] iterations",
+            defaults: || to_table(&OmdAgentConfig::default()),
+            build: |p, env, seed, rounds| {
+                let section = "[agent] (kind = \"omd\")";
+                let c: OmdAgentConfig = parse_section(section, toml::Value::Table(p.clone()))?;
+                c.schedule
+                    .validate()
+                    .map_err(|e| cfg_err(format!("{section} {e}")))?;
+                let d = match &env.kind {
+                    EnvKind::Oco(o) => o.dim(),
+                    _ => 1,
+                };
+                let learner = Box::new(Omd::new(c.geometry.clone(), d, c.schedule, c.hint));
+                oco_agent(
+                    "omd",
+                    to_table(&c),
+                    env,
+                    Some(&c.geometry),
+                    learner,
+                    rounds,
+                    seed,
+                )
+            },
+        },
+        AgentEntry {
+            kind: "ftrl",
+            summary: "follow the regularized leader with linearized losses (dual averaging) on a mirror map; exact regret",
+            needs: "a loss stream (env id = \"sea\" or \"experts\"); rounds = [run] iterations",
+            defaults: || to_table(&FtrlAgentConfigOco::default()),
+            build: |p, env, seed, rounds| {
+                let section = "[agent] (kind = \"ftrl\")";
+                let c: FtrlAgentConfigOco = parse_section(section, toml::Value::Table(p.clone()))?;
+                c.schedule
+                    .validate()
+                    .map_err(|e| cfg_err(format!("{section} {e}")))?;
+                let d = match &env.kind {
+                    EnvKind::Oco(o) => o.dim(),
+                    _ => 1,
+                };
+                let learner = Box::new(Ftrl::new(c.geometry.clone(), d, c.schedule));
+                oco_agent(
+                    "ftrl",
+                    to_table(&c),
+                    env,
+                    Some(&c.geometry),
+                    learner,
+                    rounds,
+                    seed,
+                )
+            },
+        },
+        AgentEntry {
+            kind: "hedge",
+            summary: "Hedge (exponential weights) over experts; eta = 0 for the anytime rate sqrt(8 ln K / t)",
+            needs: "expert losses (env id = \"experts\"); rounds = [run] iterations",
+            defaults: || to_table(&ExpertAgentConfig::default()),
+            build: |p, env, seed, rounds| {
+                let section = "[agent] (kind = \"hedge\")";
+                let c: ExpertAgentConfig = parse_section(section, toml::Value::Table(p.clone()))?;
+                if !(c.eta >= 0.0 && c.eta.is_finite()) {
+                    return Err(cfg_err(format!(
+                        "{section} eta = {}: must be >= 0 (0 = anytime)",
+                        c.eta
+                    )));
+                }
+                let k = match &env.kind {
+                    EnvKind::Oco(o) => o.dim(),
+                    _ => 2,
+                };
+                let rate = if c.eta == 0.0 {
+                    HedgeRate::Anytime
+                } else {
+                    HedgeRate::Constant(c.eta)
+                };
+                oco_agent(
+                    "hedge",
+                    to_table(&c),
+                    env,
+                    Some(&Geometry::Entropic),
+                    Box::new(Hedge::new(k, rate)),
+                    rounds,
+                    seed,
+                )
+            },
+        },
+        AgentEntry {
+            kind: "tsallis_inf",
+            summary: "Tsallis-INF (1/2-Tsallis FTRL, eta_t = eta0/sqrt(t)) over experts with full information",
+            needs: "expert losses (env id = \"experts\"); rounds = [run] iterations",
+            defaults: || to_table(&ExpertAgentConfig { eta: 2.0 }),
+            build: |p, env, seed, rounds| {
+                let section = "[agent] (kind = \"tsallis_inf\")";
+                let c: ExpertAgentConfig = parse_section(section, toml::Value::Table(p.clone()))?;
+                if !(c.eta > 0.0 && c.eta.is_finite()) {
+                    return Err(cfg_err(format!("{section} eta = {}: must be > 0", c.eta)));
+                }
+                let k = match &env.kind {
+                    EnvKind::Oco(o) => o.dim(),
+                    _ => 2,
+                };
+                oco_agent(
+                    "tsallis_inf",
+                    to_table(&c),
+                    env,
+                    Some(&Geometry::HalfTsallis),
+                    Box::new(TsallisInf::new(k, c.eta)),
+                    rounds,
+                    seed,
+                )
             },
         },
         AgentEntry {

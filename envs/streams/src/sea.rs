@@ -10,6 +10,48 @@
 //! of the expected losses has a closed form ([`SeaStream::expected_regret`]).
 
 use mirrorflow_core::Rng;
+use serde::{Deserialize, Serialize};
+
+/// `[env]` parameters of `id = "sea"` (the learner plays in the unit ball).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeaConfig {
+    /// Dimension `d`.
+    pub dim: usize,
+    /// Centre amplitude `a` (`c_t = ±a·e₁`).
+    pub amplitude: f64,
+    /// Rounds between centre switches (`K`; 0 = never: i.i.d.).
+    pub block: u64,
+    /// Noise scale `s` (`σ_t² = s²`).
+    pub noise: f64,
+}
+
+impl Default for SeaConfig {
+    fn default() -> Self {
+        Self {
+            dim: 10,
+            amplitude: 0.5,
+            block: 0,
+            noise: 0.0,
+        }
+    }
+}
+
+impl SeaConfig {
+    /// Checks the parameters (`Err` names the bad one).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.dim == 0 {
+            return Err("dim = 0: must be at least 1".into());
+        }
+        if !(self.amplitude >= 0.0 && self.amplitude.is_finite()) {
+            return Err(format!("amplitude = {}: must be >= 0", self.amplitude));
+        }
+        if !(self.noise >= 0.0 && self.noise.is_finite()) {
+            return Err(format!("noise = {}: must be >= 0", self.noise));
+        }
+        Ok(())
+    }
+}
 
 /// SEA-model quadratic losses.
 #[derive(Clone, Debug)]
