@@ -64,16 +64,24 @@ impl FtrlProximalConfig {
     }
 }
 
+/// The state of one coordinate, kept together so that a round touches one cache line per
+/// active coordinate.
+#[derive(Clone, Copy, Debug)]
+struct Coord {
+    z: f64,
+    n: f64,
+    /// `√n`, so that a round takes one square root per active coordinate.
+    sqrt_n: f64,
+    /// `1 / ((β + √n)/α + λ₂)`, so that predicting needs no division.
+    inv_denom: f64,
+}
+
 /// FTRL-Proximal.
 #[derive(Clone, Debug)]
 pub struct FtrlProximal {
     cfg: FtrlProximalConfig,
-    z: Vec<f64>,
-    n: Vec<f64>,
-    /// `√n_i`, kept so that a round takes one square root per active coordinate.
-    sqrt_n: Vec<f64>,
-    /// `1 / ((β + √n_i)/α + λ₂)`, kept so that predicting needs no division.
-    inv_denom: Vec<f64>,
+    inv_alpha: f64,
+    coords: Vec<Coord>,
     /// `w_i` for the active coordinates of the current example (filled by `predict`).
     active: Vec<f64>,
     margin: f64,
@@ -83,37 +91,35 @@ impl FtrlProximal {
     /// A learner with zero state.
     pub fn new(cfg: FtrlProximalConfig) -> Self {
         Self {
+            inv_alpha: 1.0 / cfg.alpha,
             cfg,
-            z: Vec::new(),
-            n: Vec::new(),
-            sqrt_n: Vec::new(),
-            inv_denom: Vec::new(),
+            coords: Vec::new(),
             active: Vec::new(),
             margin: 0.0,
         }
     }
 
     fn grow(&mut self, dim: usize) {
-        if dim > self.z.len() {
-            self.z.resize(dim, 0.0);
-            self.n.resize(dim, 0.0);
-            self.sqrt_n.resize(dim, 0.0);
-            let fresh = self.denom_inverse(0.0);
-            self.inv_denom.resize(dim, fresh);
+        if dim > self.coords.len() {
+            let fresh = Coord {
+                z: 0.0,
+                n: 0.0,
+                sqrt_n: 0.0,
+                inv_denom: self.denom_inverse(0.0),
+            };
+            self.coords.resize(dim, fresh);
         }
     }
 
     fn denom_inverse(&self, sqrt_n: f64) -> f64 {
-        let c = &self.cfg;
-        1.0 / ((c.beta + sqrt_n) / c.alpha + c.l2)
+        1.0 / ((self.cfg.beta + sqrt_n) * self.inv_alpha + self.cfg.l2)
     }
 
-    fn weight(&self, i: usize) -> f64 {
-        let z = self.z[i];
-        if z.abs() <= self.cfg.l1 {
+    fn weight_of(c: &Coord, l1: f64) -> f64 {
+        if c.z.abs() <= l1 {
             0.0
         } else {
-            -(z - z.signum() * self.cfg.l1) * self.inv_denom[i]
+            -(c.z - c.z.signum() * l1) * c.inv_denom
         }
     }
 }
@@ -122,9 +128,10 @@ impl OnlineLearner for FtrlProximal {
     fn predict(&mut self, a: &Features) -> f64 {
         self.grow(a.dim());
         self.active.clear();
+        let l1 = self.cfg.l1;
         let mut m = 0.0;
         for (&i, &v) in a.index.iter().zip(&a.value) {
-            let w = self.weight(i as usize);
+            let w = Self::weight_of(&self.coords[i as usize], l1);
             self.active.push(w);
             m += w * v as f64;
         }
@@ -138,36 +145,38 @@ impl OnlineLearner for FtrlProximal {
             self.predict(a);
         }
         let d = loss.derivative(self.margin, label);
-        let alpha = self.cfg.alpha;
-        for (k, (&i, &v)) in a.index.iter().zip(&a.value).enumerate() {
-            let i = i as usize;
+        let (inv_alpha, beta, l2) = (self.inv_alpha, self.cfg.beta, self.cfg.l2);
+        for ((&i, &v), &w) in a.index.iter().zip(&a.value).zip(&self.active) {
+            let c = &mut self.coords[i as usize];
             let g = d * v as f64;
-            let n = self.n[i] + g * g;
+            let n = c.n + g * g;
             let root = n.sqrt();
-            let sigma = (root - self.sqrt_n[i]) / alpha;
-            self.z[i] += g - sigma * self.active[k];
-            self.n[i] = n;
-            self.sqrt_n[i] = root;
-            self.inv_denom[i] = self.denom_inverse(root);
+            let sigma = (root - c.sqrt_n) * inv_alpha;
+            c.z += g - sigma * w;
+            c.n = n;
+            c.sqrt_n = root;
+            c.inv_denom = 1.0 / ((beta + root) * inv_alpha + l2);
         }
         self.active.clear();
     }
 
     fn weights(&self) -> Vec<f64> {
-        (0..self.z.len()).map(|i| self.weight(i)).collect()
+        self.coords
+            .iter()
+            .map(|c| Self::weight_of(c, self.cfg.l1))
+            .collect()
     }
 
     /// Sets `z` so that the closed form gives `w` with the current `n` (exact when `λ₁ = 0`
     /// or `w_i ≠ 0`; a zero weight maps to `z_i = 0`).
     fn set_weights(&mut self, w: &[f64]) {
         self.grow(w.len());
-        let c = self.cfg.clone();
-        for (i, &wi) in w.iter().enumerate() {
-            let denom = (c.beta + self.sqrt_n[i]) / c.alpha + c.l2;
-            self.z[i] = if wi == 0.0 {
+        let l1 = self.cfg.l1;
+        for (c, &wi) in self.coords.iter_mut().zip(w) {
+            c.z = if wi == 0.0 {
                 0.0
             } else {
-                -wi * denom - wi.signum() * c.l1
+                -wi / c.inv_denom - wi.signum() * l1
             };
         }
     }
