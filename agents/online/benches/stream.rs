@@ -53,7 +53,7 @@ fn main() {
     });
     let open = || stream.open(0, 1).unwrap_or_else(|e| panic!("{e}"));
     let mut ex = Example::default();
-    if cache && !stream.cache_path().is_some_and(|p| p.exists()) {
+    if cache && !stream.cache_is_current() {
         let mut first = open();
         while first.next_into(&mut ex).unwrap_or_else(|e| panic!("{e}")) {}
     }

@@ -38,9 +38,19 @@ pub fn run_online(
     placement: Placement,
     max_examples: u64,
     average_every: u64,
-    sink: SendSink,
+    mut sink: SendSink,
     stop: Arc<AtomicBool>,
 ) -> Result<Option<OnlineOutcome>, RuntimeError> {
+    if let Some(cache) = stream.cache_path() {
+        sink.event(&if stream.cache_is_current() {
+            format!("example cache: reading {}", cache.display())
+        } else {
+            format!(
+                "example cache: {} is missing or stale; a whole unsharded pass writes it",
+                cache.display()
+            )
+        });
+    }
     let plan = OnlinePlan {
         loss: agent.loss,
         bias: agent.bias,

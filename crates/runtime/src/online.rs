@@ -236,7 +236,7 @@ fn run_worker(
         input.send((round, msg));
         input.advance_to(round + 1);
         while probe.less_than(&(round + 1)) {
-            worker.step();
+            worker.step_or_park(None);
         }
         let mut msgs = inbox.borrow_mut().remove(&round).unwrap_or_default();
         msgs.sort_by_key(|m| m.worker);

@@ -6,8 +6,9 @@
 //! ```text
 //! header   "MFXCACHE" · version u32 · source length u64 · source mtime (s i64, ns u32)
 //!          · tag length u32 · tag (the format and its settings, e.g. `libsvm malformed=skip`)
-//! records  length u32 · payload: line delta (varint) · label f64 · nnz (varint)
-//!          · nnz index deltas (zigzag varint) · nnz values f32
+//! records  line delta u32 · payload length u32 · payload: label f64 · nnz (varint)
+//!          · nnz index deltas (zigzag varint) · nnz values f32 (a shard skips the payloads
+//!          of other shards' lines without reading them)
 //! trailer  skipped-line messages (length u32 + bytes each) · their byte length u32 · count u32
 //!          · lines u64 · examples u64 · skipped u64 · "MFXCEND1"
 //! ```
@@ -26,7 +27,7 @@ use std::time::UNIX_EPOCH;
 
 const MAGIC: &[u8; 8] = b"MFXCACHE";
 const END: &[u8; 8] = b"MFXCEND1";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const TRAILER: u64 = 4 + 4 + 8 + 8 + 8 + 8;
 
 /// What identifies the source a cache was made from.
@@ -125,7 +126,9 @@ impl CacheWriter {
     pub(crate) fn push(&mut self, line: u64, e: &Example) -> Result<(), StreamError> {
         let r = &mut self.record;
         r.clear();
-        put_varint(r, line - self.last_line);
+        let delta = u32::try_from(line - self.last_line).map_err(|_| {
+            StreamError::cache(&self.tmp, "over 4 billion lines without an example")
+        })?;
         self.last_line = line;
         r.extend_from_slice(&e.label.to_le_bytes());
         put_varint(r, e.features.index.len() as u64);
@@ -138,12 +141,14 @@ impl CacheWriter {
         for &v in &e.features.value {
             r.extend_from_slice(&v.to_le_bytes());
         }
-        let len = (r.len() as u32).to_le_bytes();
+        let mut head = [0u8; 8];
+        head[..4].copy_from_slice(&delta.to_le_bytes());
+        head[4..].copy_from_slice(&(r.len() as u32).to_le_bytes());
         let out = self
             .out
             .as_mut()
             .ok_or_else(|| StreamError::cache(&self.tmp, "already finished"))?;
-        out.write_all(&len)
+        out.write_all(&head)
             .and_then(|()| out.write_all(r))
             .map_err(|e| StreamError::cache(&self.tmp, format!("cannot write: {e}")))
     }
@@ -301,32 +306,35 @@ impl CacheReader {
             if self.at >= self.end {
                 return Ok(false);
             }
-            let mut len = [0u8; 4];
+            let mut head = [0u8; 8];
             self.input
-                .read_exact(&mut len)
+                .read_exact(&mut head)
                 .map_err(|e| StreamError::cache(&self.path, format!("at byte {}: {e}", self.at)))?;
-            let len = u32::from_le_bytes(len) as usize;
-            self.at += 4 + len as u64;
+            let delta = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+            let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+            self.at += 8 + len as u64;
             if self.at > self.end {
                 return Err(StreamError::cache(&self.path, "a record runs past the end"));
+            }
+            self.line += u64::from(delta);
+            let data_line = self.line.saturating_sub(1 + self.first_data_line);
+            if self.shard.1 > 1 && data_line % self.shard.1 != self.shard.0 {
+                self.input
+                    .seek_relative(len as i64)
+                    .map_err(|e| StreamError::cache(&self.path, e))?;
+                continue;
             }
             self.record.resize(len, 0);
             self.input
                 .read_exact(&mut self.record)
                 .map_err(|e| StreamError::cache(&self.path, e))?;
-            let mut k = 0;
             let bad = || {
                 StreamError::cache(
                     &self.path,
                     format!("damaged record before byte {}", self.at),
                 )
             };
-            self.line += get_varint(&self.record, &mut k).ok_or_else(bad)?;
-            let data_line = self.line.saturating_sub(1 + self.first_data_line);
-            if self.shard.1 > 1 && data_line % self.shard.1 != self.shard.0 {
-                continue;
-            }
-            decode(&self.record[k..], out).ok_or_else(bad)?;
+            decode(&self.record, out).ok_or_else(bad)?;
             self.stats.examples += 1;
             return Ok(true);
         }

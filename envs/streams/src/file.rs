@@ -113,6 +113,25 @@ impl FileStream {
         })
     }
 
+    /// Whether the cache is on and holds an up-to-date copy of the stream (the next open reads
+    /// it instead of the text).
+    pub fn cache_is_current(&self) -> bool {
+        let Some(cache) = self.cache_path() else {
+            return false;
+        };
+        let Ok(reader) = TextReader::open(self, (0, 1)) else {
+            return false;
+        };
+        let Ok(meta) = SourceMeta::of(self.path()) else {
+            return false;
+        };
+        let tag = reader.tag(self.malformed());
+        matches!(
+            CacheReader::open(&cache, &meta, &tag, reader.header_lines, (0, 1)),
+            Ok(Some(_))
+        )
+    }
+
     /// Checks the settings that do not need the file.
     pub fn validate(&self) -> Result<(), String> {
         if let FileStream::Csv(c) = self
