@@ -9,9 +9,14 @@
 //! records  line delta u32 · payload length u32 · payload: label f64 · nnz (varint)
 //!          · nnz index deltas (zigzag varint) · nnz values f32 (a shard skips the payloads
 //!          of other shards' lines without reading them)
-//! trailer  skipped-line messages (length u32 + bytes each) · their byte length u32 · count u32
-//!          · lines u64 · examples u64 · skipped u64 · "MFXCEND1"
+//! trailer  block index (per block of `SHARD_BLOCK` data lines: offset of its first record
+//!          u64, line number before it u64) · skipped-line messages (length u32 + bytes each)
+//!          · block count u64 · messages byte length u32 · message count u32 · lines u64
+//!          · examples u64 · skipped u64 · "MFXCEND1"
 //! ```
+//!
+//! The block index lets a shard seek straight to its own blocks, so `W` workers each read
+//! about `1/W` of the file.
 //!
 //! A cache is written to a temporary file next to its final path and renamed when the source
 //! was read to its end, so an interrupted or failed first pass leaves no cache behind. A cache
@@ -27,8 +32,12 @@ use std::time::UNIX_EPOCH;
 
 const MAGIC: &[u8; 8] = b"MFXCACHE";
 const END: &[u8; 8] = b"MFXCEND1";
-const VERSION: u32 = 2;
-const TRAILER: u64 = 4 + 4 + 8 + 8 + 8 + 8;
+const VERSION: u32 = 3;
+const TRAILER: u64 = 8 + 4 + 4 + 8 + 8 + 8 + 8;
+
+/// Data lines per shard block: worker `w` of `W` reads the blocks `k` with `k mod W = w`
+/// (data lines `kB … kB + B − 1`), the same in the text reader and the cache.
+pub const SHARD_BLOCK: u64 = 1024;
 
 /// What identifies the source a cache was made from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,10 +109,19 @@ pub(crate) struct CacheWriter {
     dest: PathBuf,
     record: Vec<u8>,
     last_line: u64,
+    first_data_line: u64,
+    written: u64,
+    /// `(offset, line before)` of each block's first record.
+    blocks: Vec<(u64, u64)>,
 }
 
 impl CacheWriter {
-    pub(crate) fn create(dest: &Path, meta: &SourceMeta, tag: &str) -> Result<Self, StreamError> {
+    pub(crate) fn create(
+        dest: &Path,
+        meta: &SourceMeta,
+        tag: &str,
+        first_data_line: u64,
+    ) -> Result<Self, StreamError> {
         let tmp = dest.with_extension(format!("tmp-{}", std::process::id()));
         let io = |e: std::io::Error| StreamError::Io {
             path: tmp.display().to_string(),
@@ -112,13 +130,17 @@ impl CacheWriter {
             ),
         };
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io)?);
-        out.write_all(&header(meta, tag)).map_err(io)?;
+        let h = header(meta, tag);
+        out.write_all(&h).map_err(io)?;
         Ok(Self {
             out: Some(out),
             tmp,
             dest: dest.to_path_buf(),
             record: Vec::new(),
             last_line: 0,
+            first_data_line,
+            written: h.len() as u64,
+            blocks: Vec::new(),
         })
     }
 
@@ -129,6 +151,10 @@ impl CacheWriter {
         let delta = u32::try_from(line - self.last_line).map_err(|_| {
             StreamError::cache(&self.tmp, "over 4 billion lines without an example")
         })?;
+        let block = line.saturating_sub(1 + self.first_data_line) / SHARD_BLOCK;
+        while self.blocks.len() as u64 <= block {
+            self.blocks.push((self.written, self.last_line));
+        }
         self.last_line = line;
         r.extend_from_slice(&e.label.to_le_bytes());
         put_varint(r, e.features.index.len() as u64);
@@ -148,6 +174,7 @@ impl CacheWriter {
             .out
             .as_mut()
             .ok_or_else(|| StreamError::cache(&self.tmp, "already finished"))?;
+        self.written += 8 + r.len() as u64;
         out.write_all(&head)
             .and_then(|()| out.write_all(r))
             .map_err(|e| StreamError::cache(&self.tmp, format!("cannot write: {e}")))
@@ -159,11 +186,17 @@ impl CacheWriter {
             return Ok(());
         };
         let mut t = Vec::new();
+        for &(offset, before) in &self.blocks {
+            t.extend_from_slice(&offset.to_le_bytes());
+            t.extend_from_slice(&before.to_le_bytes());
+        }
+        let index_bytes = t.len();
         for m in &stats.first_skipped {
             t.extend_from_slice(&(m.len() as u32).to_le_bytes());
             t.extend_from_slice(m.as_bytes());
         }
-        let blob = t.len() as u32;
+        let blob = (t.len() - index_bytes) as u32;
+        t.extend_from_slice(&(self.blocks.len() as u64).to_le_bytes());
         t.extend_from_slice(&blob.to_le_bytes());
         t.extend_from_slice(&(stats.first_skipped.len() as u32).to_le_bytes());
         t.extend_from_slice(&stats.lines.to_le_bytes());
@@ -188,15 +221,20 @@ impl Drop for CacheWriter {
     }
 }
 
-/// Reads a finished cache, optionally one shard of it (by data line, as the text reader does).
+/// Reads a finished cache, optionally one shard of it (by blocks of data lines, as the text
+/// reader does), seeking over the other shards' blocks.
 pub struct CacheReader {
     path: PathBuf,
     input: BufReader<File>,
     at: u64,
+    /// Where the current block's records end.
+    stop: u64,
     end: u64,
+    blocks: Vec<(u64, u64)>,
+    /// The next block this shard reads.
+    next_block: u64,
     record: Vec<u8>,
     line: u64,
-    first_data_line: u64,
     shard: (u64, u64),
     stats: StreamStats,
 }
@@ -208,7 +246,6 @@ impl CacheReader {
         path: &Path,
         meta: &SourceMeta,
         tag: &str,
-        first_data_line: u64,
         shard: (u64, u64),
     ) -> Result<Option<Self>, StreamError> {
         let file = match File::open(path) {
@@ -240,21 +277,33 @@ impl CacheReader {
             .seek(SeekFrom::Start(len - TRAILER))
             .and_then(|_| input.read_exact(&mut t))
             .map_err(|e| StreamError::cache(path, e))?;
-        if &t[32..40] != END {
+        if &t[40..48] != END {
             return Err(bad("no end marker: an unfinished or damaged file"));
         }
         let word = |k: usize| u32::from_le_bytes([t[k], t[k + 1], t[k + 2], t[k + 3]]);
         let long = |k: usize| u64::from_le_bytes(t[k..k + 8].try_into().unwrap_or([0; 8]));
-        let (blob, count) = (u64::from(word(0)), word(4));
-        let end = len
-            .checked_sub(TRAILER + blob)
+        let (nb, blob, count) = (long(0), u64::from(word(8)), word(12));
+        let end = nb
+            .checked_mul(16)
+            .and_then(|ib| len.checked_sub(TRAILER + blob + ib))
             .filter(|&e| e >= want.len() as u64)
             .ok_or_else(|| bad("trailer does not fit"))?;
-        let mut messages = vec![0u8; blob as usize];
+        let mut tail = vec![0u8; (len - TRAILER - end) as usize];
         input
             .seek(SeekFrom::Start(end))
-            .and_then(|_| input.read_exact(&mut messages))
+            .and_then(|_| input.read_exact(&mut tail))
             .map_err(|e| StreamError::cache(path, e))?;
+        let (index, messages) = tail.split_at(16 * nb as usize);
+        let blocks: Vec<(u64, u64)> = index
+            .chunks_exact(16)
+            .map(|c| {
+                let v = |k: usize| u64::from_le_bytes(c[k..k + 8].try_into().unwrap_or([0; 8]));
+                (v(0), v(8))
+            })
+            .collect();
+        if blocks.windows(2).any(|w| w[1].0 < w[0].0) || blocks.iter().any(|b| b.0 > end) {
+            return Err(bad("block index"));
+        }
         let mut first_skipped = Vec::new();
         let mut k = 0usize;
         for _ in 0..count {
@@ -271,25 +320,34 @@ impl CacheReader {
         // the file's counts describe the whole source: shard 0 reports them
         let stats = if shard.0 == 0 {
             StreamStats {
-                lines: long(8),
+                lines: long(16),
                 examples: 0,
-                skipped: long(24),
+                skipped: long(32),
                 first_skipped,
             }
         } else {
             StreamStats::default()
         };
+        let at = want.len() as u64;
         input
-            .seek(SeekFrom::Start(want.len() as u64))
+            .seek(SeekFrom::Start(at))
             .map_err(|e| StreamError::cache(path, e))?;
+        // one shard: the whole record region at once; several: block by block
+        let (stop, next_block) = if shard.1 <= 1 {
+            (end, nb)
+        } else {
+            (at, shard.0)
+        };
         Ok(Some(Self {
             path: path.to_path_buf(),
             input,
-            at: want.len() as u64,
+            at,
+            stop,
             end,
+            blocks,
+            next_block,
             record: Vec::new(),
             line: 0,
-            first_data_line,
             shard,
             stats,
         }))
@@ -302,42 +360,46 @@ impl CacheReader {
 
     /// Reads the next example (of this shard) into `out`; `Ok(false)` at the end.
     pub fn next_into(&mut self, out: &mut Example) -> Result<bool, StreamError> {
-        loop {
-            if self.at >= self.end {
+        while self.at >= self.stop {
+            // this block is done: seek to the next block of this shard
+            let k = self.next_block as usize;
+            let Some(&(offset, before)) = self.blocks.get(k) else {
                 return Ok(false);
-            }
-            let mut head = [0u8; 8];
-            self.input
-                .read_exact(&mut head)
-                .map_err(|e| StreamError::cache(&self.path, format!("at byte {}: {e}", self.at)))?;
-            let delta = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-            let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-            self.at += 8 + len as u64;
-            if self.at > self.end {
-                return Err(StreamError::cache(&self.path, "a record runs past the end"));
-            }
-            self.line += u64::from(delta);
-            let data_line = self.line.saturating_sub(1 + self.first_data_line);
-            if self.shard.1 > 1 && data_line % self.shard.1 != self.shard.0 {
-                self.input
-                    .seek_relative(len as i64)
-                    .map_err(|e| StreamError::cache(&self.path, e))?;
-                continue;
-            }
-            self.record.resize(len, 0);
-            self.input
-                .read_exact(&mut self.record)
-                .map_err(|e| StreamError::cache(&self.path, e))?;
-            let bad = || {
-                StreamError::cache(
-                    &self.path,
-                    format!("damaged record before byte {}", self.at),
-                )
             };
-            decode(&self.record, out).ok_or_else(bad)?;
-            self.stats.examples += 1;
-            return Ok(true);
+            self.stop = self.blocks.get(k + 1).map_or(self.end, |b| b.0);
+            self.next_block += self.shard.1;
+            self.input
+                .seek_relative(offset as i64 - self.at as i64)
+                .map_err(|e| StreamError::cache(&self.path, e))?;
+            self.at = offset;
+            self.line = before;
         }
+        let mut head = [0u8; 8];
+        self.input
+            .read_exact(&mut head)
+            .map_err(|e| StreamError::cache(&self.path, format!("at byte {}: {e}", self.at)))?;
+        let delta = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        self.at += 8 + len as u64;
+        if self.at > self.stop {
+            return Err(StreamError::cache(
+                &self.path,
+                "a record runs past its block",
+            ));
+        }
+        self.line += u64::from(delta);
+        self.record.resize(len, 0);
+        self.input
+            .read_exact(&mut self.record)
+            .map_err(|e| StreamError::cache(&self.path, e))?;
+        decode(&self.record, out).ok_or_else(|| {
+            StreamError::cache(
+                &self.path,
+                format!("damaged record before byte {}", self.at),
+            )
+        })?;
+        self.stats.examples += 1;
+        Ok(true)
     }
 }
 

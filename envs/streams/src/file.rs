@@ -1,8 +1,9 @@
 //! Example streams from files: LIBSVM/SVMlight or CSV text (gzip detected from the first
 //! bytes), read one line at a time in constant memory, optionally one shard of the file
-//! (data line `k` goes to shard `k mod count`), optionally through the binary example cache.
+//! (data line `k` goes to shard `⌊k / 1024⌋ mod count`: blocks of [`SHARD_BLOCK`] lines dealt
+//! round-robin), optionally through the binary example cache.
 
-use crate::cache::{CacheReader, CacheWriter, SourceMeta};
+use crate::cache::{CacheReader, CacheWriter, SHARD_BLOCK, SourceMeta};
 use crate::csv::{self, LabelColumn};
 use crate::libsvm::{self, Malformed, StreamError, StreamStats};
 use flate2::read::MultiGzDecoder;
@@ -126,10 +127,7 @@ impl FileStream {
             return false;
         };
         let tag = reader.tag(self.malformed());
-        matches!(
-            CacheReader::open(&cache, &meta, &tag, reader.header_lines, (0, 1)),
-            Ok(Some(_))
-        )
+        matches!(CacheReader::open(&cache, &meta, &tag, (0, 1)), Ok(Some(_)))
     }
 
     /// Checks the settings that do not need the file.
@@ -157,11 +155,16 @@ impl FileStream {
         if let Some(cache) = self.cache_path() {
             let meta = SourceMeta::of(self.path())?;
             let tag = reader.tag(self.malformed());
-            if let Some(c) = CacheReader::open(&cache, &meta, &tag, reader.header_lines, shard)? {
+            if let Some(c) = CacheReader::open(&cache, &meta, &tag, shard)? {
                 return Ok(Box::new(c));
             }
             if shard.1 == 1 {
-                reader.tee = Some(CacheWriter::create(&cache, &meta, &tag)?);
+                reader.tee = Some(CacheWriter::create(
+                    &cache,
+                    &meta,
+                    &tag,
+                    reader.header_lines,
+                )?);
             }
         }
         Ok(Box::new(reader))
@@ -300,7 +303,7 @@ impl TextReader {
                 return Ok(false);
             }
             let data_line = self.stats.lines - 1 - self.header_lines;
-            if self.shard.1 > 1 && data_line % self.shard.1 != self.shard.0 {
+            if self.shard.1 > 1 && (data_line / SHARD_BLOCK) % self.shard.1 != self.shard.0 {
                 continue;
             }
             let end = match self.format {

@@ -126,7 +126,8 @@ fn an_unfinished_first_pass_leaves_no_cache() {
 #[test]
 fn shards_split_every_example_once_and_text_and_cache_agree() {
     let t = tempfile::tempdir().unwrap();
-    let p = write(t.path(), "d.libsvm", &text(200));
+    // 5 000 lines: 5 blocks of 1 024 data lines dealt round-robin to the shards
+    let p = write(t.path(), "d.libsvm", &text(5_000));
     let (whole, skipped, _) = drain(libsvm(&p, true).open(0, 1).unwrap().as_mut());
     for count in [2, 3] {
         let mut union = Vec::new();
@@ -135,6 +136,7 @@ fn shards_split_every_example_once_and_text_and_cache_agree() {
             let from_text = drain(libsvm(&p, false).open(index, count).unwrap().as_mut());
             let from_cache = drain(libsvm(&p, true).open(index, count).unwrap().as_mut());
             assert_eq!(from_text.0, from_cache.0, "shard {index}/{count}");
+            assert!(!from_text.0.is_empty() && from_text.0.len() < whole.len());
             skip_sum.0 += from_text.1;
             skip_sum.1 += from_cache.1;
             union.extend(from_text.0);
