@@ -3,10 +3,14 @@
 //! The stream is sharded over all workers of the run (threads, processes, hosts): worker `w` of
 //! `W` reads data lines `w, w + W, w + 2W, …`. Each worker runs the round-based protocol on
 //! its shard (predict, score the prediction — progressive validation —, then learn), and every
-//! `average_every` of its examples all workers exchange their weights through a timely
-//! broadcast and replace them by the plain average, summed in worker order. The result is
-//! deterministic for a given stream, config and number of workers (the sharding); with one
-//! worker there is nothing to average and the run is the plain sequential pass.
+//! `average_every` of its examples (a round) all workers broadcast their change of the weights
+//! in that round through timely. The average of round `r`'s changes is folded in at the end of
+//! round `r + 1` (`w ← w + mean_j Δ_j(r) − Δ_own(r)`), so the exchange overlaps the next
+//! round's work instead of stalling it; after every fold all workers hold the same consensus
+//! plus their own latest change, and the last fold (when every shard is exhausted) leaves them
+//! all on the plain average. Sums are taken in worker order, so the result is deterministic
+//! for a given stream, config and number of workers (the sharding); with one worker there is
+//! nothing to average and the run is the plain sequential pass.
 //!
 //! Worker 0 receives the global progressive-validation metrics (sums over all workers) at
 //! every averaging round where a multiple of `record_every` examples was crossed.
@@ -169,6 +173,8 @@ fn run_worker(
     };
     let start = Instant::now();
     let mut recorded = 0u64;
+    // the weights at the start of this round, and this worker's change in the last round
+    let (mut base, mut own_delta) = (learner.weights(), Vec::new());
     for round in 0u64.. {
         let mut k = 0;
         while !done && k < per_round {
@@ -213,14 +219,20 @@ fn run_worker(
         if let Some(src) = &source {
             sums.skipped = src.skipped();
         }
+        // this round's change of the weights since its start (only several workers average)
+        let delta = if peers > 1 {
+            let mut w = learner.weights();
+            for (x, b) in w.iter_mut().zip(&base) {
+                *x -= b;
+            }
+            w
+        } else {
+            Vec::new()
+        };
         let msg = RoundMsg {
             worker: index as u32,
             sums,
-            weights: if peers > 1 {
-                learner.weights()
-            } else {
-                Vec::new()
-            },
+            weights: delta.clone(),
             done,
             stop: stop.load(Ordering::Relaxed),
             error: error.clone(),
@@ -235,12 +247,19 @@ fn run_worker(
         };
         input.send((round, msg));
         input.advance_to(round + 1);
-        while probe.less_than(&(round + 1)) {
+        let own = std::mem::replace(&mut own_delta, delta);
+        if round == 0 {
+            // nothing to fold in yet: the average of round r arrives while round r + 1 works
+            base = learner.weights();
+            continue;
+        }
+        let done_round = round - 1;
+        while probe.less_than(&round) {
             worker.step_or_park(None);
         }
-        let mut msgs = inbox.borrow_mut().remove(&round).unwrap_or_default();
+        let mut msgs = inbox.borrow_mut().remove(&done_round).unwrap_or_default();
         msgs.sort_by_key(|m| m.worker);
-        // the global picture after this round, summed in worker order
+        // the global picture after round r − 1, summed in worker order
         let mut total = Sums::default();
         for m in &msgs {
             total.examples += m.sums.examples;
@@ -250,16 +269,27 @@ fn run_worker(
             total.skipped += m.sums.skipped;
         }
         if peers > 1 {
-            let d = msgs.iter().map(|m| m.weights.len()).max().unwrap_or(0);
-            let mut avg = vec![0.0; d];
+            // w ← w + mean_j(Δ_j) − Δ_own: the consensus through round r − 1 plus this
+            // worker's own change in round r (every worker holds the same consensus)
+            let mut w = learner.weights();
+            let d = msgs
+                .iter()
+                .map(|m| m.weights.len())
+                .max()
+                .unwrap_or(0)
+                .max(w.len());
+            w.resize(d, 0.0);
+            let inv = 1.0 / msgs.len().max(1) as f64;
             for m in &msgs {
-                for (a, w) in avg.iter_mut().zip(&m.weights) {
-                    *a += w;
+                for (x, dj) in w.iter_mut().zip(&m.weights) {
+                    *x += inv * dj;
                 }
             }
-            let inv = 1.0 / msgs.len().max(1) as f64;
-            avg.iter_mut().for_each(|a| *a *= inv);
-            learner.set_weights(&avg);
+            for (x, o) in w.iter_mut().zip(&own) {
+                *x -= o;
+            }
+            learner.set_weights(&w);
+            base = learner.weights();
         }
         let all_done = msgs.iter().all(|m| m.done);
         let failed = msgs.iter().find_map(|m| m.error.clone());
@@ -275,7 +305,7 @@ fn run_worker(
         }
         if finished {
             out.examples = total.examples;
-            out.rounds = round + 1;
+            out.rounds = round;
             out.skipped = total.skipped;
             out.first_skipped = msgs
                 .iter()
@@ -397,6 +427,10 @@ mod tests {
     }
 
     fn run(workers: usize, fail_at: Option<u64>) -> OnlineOutcome {
+        run_every(workers, fail_at, 50)
+    }
+
+    fn run_every(workers: usize, fail_at: Option<u64>, average_every: u64) -> OnlineOutcome {
         let sources: SourceFactory = Arc::new(move |w, count| {
             Ok(Box::new(Counting {
                 next: w as u64,
@@ -410,7 +444,7 @@ mod tests {
             loss: LinearLoss::Logistic,
             bias: true,
             max_examples: 0,
-            average_every: 50,
+            average_every,
             record_every: 100,
         };
         run_online(
@@ -458,6 +492,33 @@ mod tests {
             run(2, None).weights,
             "another sharding, another run"
         );
+    }
+
+    #[test]
+    fn one_round_per_worker_ends_on_the_plain_average_of_the_shard_models() {
+        let o = run_every(2, None, 10_000);
+        let mut models = Vec::new();
+        for w in 0..2u64 {
+            let mut sgd = Sgd::default();
+            let mut src = Counting {
+                next: w,
+                n: 1_000,
+                step: 2,
+                fail_at: None,
+            };
+            let mut ex = Example::default();
+            while src.next_into(&mut ex).unwrap() {
+                ex.features.index.push(0);
+                ex.features.value.push(1.0);
+                sgd.learn(&ex.features, ex.label, LinearLoss::Logistic);
+            }
+            models.push(sgd.0);
+        }
+        assert_eq!(o.examples, 1_000);
+        for (k, w) in o.weights.iter().enumerate() {
+            let avg = 0.5 * (models[0][k] + models[1][k]);
+            assert!((w - avg).abs() < 1e-12, "{k}: {w} vs {avg}");
+        }
     }
 
     #[test]
