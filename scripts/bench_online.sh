@@ -29,7 +29,7 @@ for r in $(seq "$reps"); do
     if [ "$procs" = 1 ]; then verb=(train); else verb=(launch --local 2); fi
     ./target/release/mirrorflow "${verb[@]}" "$cfg" --set "env.path=\"$file\"" --set env.cache=true \
       --set 'telemetry.rerun=["off"]' --run-dir "$d" >/dev/null 2>&1
-    python3 -c "import json,sys; s=json.load(open('$d/summary.json')); print(json.dumps({'learner': 'cli$procs', 'examples_per_s': s['env_steps'] / s['wall_secs'], 'logloss': s['online/progressive_logloss'], 'accuracy': s['online/progressive_accuracy']}))" >> "$tmp/mf.jsonl"
+    python3 -c "import json,sys; s=json.load(open('$d/summary.json')); print(json.dumps({'learner': 'cli$procs', 'examples_per_s': s['env_steps'] / s['wall_secs'], 'loop_examples_per_s': s['system/sps'], 'logloss': s['online/progressive_logloss'], 'accuracy': s['online/progressive_accuracy']}))" >> "$tmp/mf.jsonl"
   done
 done
 "$py" "$peers/online_learning.py" --variants vw_native_text,vw_native_cache --reps "$reps" 2>/dev/null > "$tmp/vw.json"
@@ -62,7 +62,8 @@ for name in ["ftrl", "ftrl_cache", "ogd", "cli1", "cli2"]:
              "cli1": "`mirrorflow train` FTRL-Proximal, cache, 1 process (whole job)",
              "cli2": "`mirrorflow launch --local 2` FTRL-Proximal, cache, 2 processes"}[name]
     if name == "cli2":
-        label += f" ({eps / one:.2f}× one process)"
+        loop = st.median(m["loop_examples_per_s"] for m in rows) / st.median(m["loop_examples_per_s"] for m in mf if m["learner"] == "cli1")
+        label += f" ({eps / one:.2f}× one process end to end, {loop:.2f}× in the learning loop)"
     print(f"| {label} | {eps:,.0f} | {eps / cache:.2f}× | {ll:.5f} | {100 * (ll / vw_ll - 1):+.2f} % | {acc:.4f} |")
 for v, label in [("vw_native_cache", "Vowpal Wabbit, native, binary cache"), ("vw_native_text", "Vowpal Wabbit, native, text"), ("river", "River LogisticRegression")]:
     r = vw[v]
