@@ -25,3 +25,4 @@ pub mod gift;
 pub mod linear;
 pub mod mirror;
 pub mod omd;
+pub mod ons;

@@ -9,6 +9,7 @@ use mirrorflow_agent_online::gift::{GiftLinear, Schedule as GiftSchedule, Update
 use mirrorflow_agent_online::linear::{FtrlProximal, FtrlProximalConfig, Ogd, StepSize};
 use mirrorflow_agent_online::mirror::{Geometry, Schedule as MirrorSchedule};
 use mirrorflow_agent_online::omd::{Hint, Omd};
+use mirrorflow_agent_online::ons::OptimisticOns;
 use mirrorflow_agent_policy_gradient::{A2cBuilder, A2cConfig};
 use mirrorflow_agent_regularized_vi::{Mdvi, MdviConfig, SampledMdviBuilder, Sampler};
 use mirrorflow_agent_sac::{BandLimitConfig, SacBuilder, SacConfig};
@@ -451,7 +452,7 @@ fn oco_env(id: &'static str, params: toml::Table, env: crate::oco::OcoEnv) -> Re
             env: id.into(),
             call: "make",
             message: "a loss stream is not an environment: use an OCO agent \
-                      (kind = \"omd\", \"ftrl\", \"hedge\" or \"tsallis_inf\")"
+                      (kind = \"omd\", \"ftrl\", \"ons\", \"hedge\" or \"tsallis_inf\")"
                 .into(),
         })
     });
@@ -482,6 +483,27 @@ impl Default for OmdAgentConfig {
                 grad_bound: 1.5,
                 delta: 1e-8,
             },
+            hint: Hint::LastGradient,
+        }
+    }
+}
+
+/// `[agent] kind = "ons"`.
+#[derive(Clone, Debug, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct OnsAgentConfig {
+    alpha: f64,
+    grad_bound: f64,
+    radius: f64,
+    hint: Hint,
+}
+
+impl Default for OnsAgentConfig {
+    fn default() -> Self {
+        Self {
+            alpha: 0.4,
+            grad_bound: 1.5,
+            radius: 1.0,
             hint: Hint::LastGradient,
         }
     }
@@ -923,6 +945,40 @@ pub fn agents() -> Vec<AgentEntry> {
                     rounds,
                     seed,
                 )
+            },
+        },
+        AgentEntry {
+            kind: "ons",
+            summary: "(optimistic) online Newton step for exp-concave losses on a ball (Mahalanobis projection); exact regret",
+            needs: "a loss stream on a ball (env id = \"sea\"); rounds = [run] iterations",
+            defaults: || to_table(&OnsAgentConfig::default()),
+            build: |p, env, seed, rounds| {
+                let section = "[agent] (kind = \"ons\")";
+                let c: OnsAgentConfig = parse_section(section, toml::Value::Table(p.clone()))?;
+                for (name, v) in [
+                    ("alpha", c.alpha),
+                    ("grad_bound", c.grad_bound),
+                    ("radius", c.radius),
+                ] {
+                    if !(v > 0.0 && v.is_finite()) {
+                        return Err(cfg_err(format!(
+                            "{section} {name} = {v}: must be > 0 and finite"
+                        )));
+                    }
+                }
+                let d = match &env.kind {
+                    EnvKind::Oco(o) => o.dim(),
+                    _ => 1,
+                };
+                let learner = Box::new(OptimisticOns::new(
+                    d,
+                    c.radius,
+                    c.grad_bound,
+                    c.alpha,
+                    c.hint,
+                ));
+                let ball = Geometry::EuclideanBall { radius: c.radius };
+                oco_agent("ons", to_table(&c), env, Some(&ball), learner, rounds, seed)
             },
         },
         AgentEntry {
