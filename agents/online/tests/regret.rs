@@ -284,7 +284,7 @@ fn euclidean_omd_optimistic_omd_and_lazy_ftrl_match_their_formulas() {
         "OMD (zero hint)",
     );
     // lazy projection: x_t = Π(−η_t Σ_{s<t} g_s), η_t = D/(G√t)
-    let mut theta = vec![0.0; 4];
+    let mut theta = [0.0f64; 4];
     let mut plays = Vec::new();
     for (t, gt) in grads.iter().enumerate() {
         let eta = d / (g * ((t + 1) as f64).sqrt());
