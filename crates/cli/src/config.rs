@@ -166,6 +166,9 @@ pub struct RuntimeSection {
     /// worker (a deterministic all-reduce; smaller = closer to one sequential pass, more
     /// rounds — each costs about a millisecond between processes).
     pub average_every: u64,
+    /// Online learners on several workers: an average may arrive this many rounds late (it is
+    /// folded in then), so the exchange overlaps the work; 0 = lock-step averaging.
+    pub average_lag: u64,
 }
 
 /// Actor–learner schedule.
@@ -190,6 +193,7 @@ impl Default for RuntimeSection {
             lag: 0,
             checkpoint_every: 100,
             average_every: 10_000,
+            average_lag: 1,
         }
     }
 }

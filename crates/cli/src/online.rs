@@ -38,6 +38,7 @@ pub fn run_online(
     placement: Placement,
     max_examples: u64,
     average_every: u64,
+    average_lag: u64,
     mut sink: SendSink,
     stop: Arc<AtomicBool>,
 ) -> Result<Option<OnlineOutcome>, RuntimeError> {
@@ -56,6 +57,7 @@ pub fn run_online(
         bias: agent.bias,
         max_examples,
         average_every,
+        average_lag,
         record_every: if max_examples > 0 {
             (max_examples / 200).max(1)
         } else {

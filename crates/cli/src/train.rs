@@ -379,6 +379,7 @@ fn follow(
                 Placement::Cluster(spec),
                 file.run.env_steps,
                 file.runtime.average_every,
+                file.runtime.average_lag,
                 Box::new(mirrorflow_core::metrics::NullSink),
                 stop,
             )
@@ -467,6 +468,7 @@ fn execute(
                 placement,
                 file.run.env_steps,
                 file.runtime.average_every,
+                file.runtime.average_lag,
                 Box::new(sinks),
                 stop.clone(),
             );

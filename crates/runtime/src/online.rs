@@ -5,10 +5,10 @@
 //! its shard (predict, score the prediction — progressive validation —, then learn), and every
 //! `average_every` of its examples (a round) all workers broadcast their change of the weights
 //! in that round through timely. The average of round `r`'s changes is folded in at the end of
-//! round `r + 1` (`w ← w + mean_j Δ_j(r) − Δ_own(r)`), so the exchange overlaps the next
-//! round's work instead of stalling it; after every fold all workers hold the same consensus
-//! plus their own latest change, and the last fold (when every shard is exhausted) leaves them
-//! all on the plain average. Sums are taken in worker order, so the result is deterministic
+//! round `r + L` (`w ← w + mean_j Δ_j(r) − Δ_own(r)`, `L = average_lag`), so the exchange
+//! overlaps the next rounds' work instead of stalling it; after every fold all workers hold the
+//! same consensus plus their own changes of the last `L` rounds, and the last folds (when every
+//! shard is exhausted) leave them all on the plain average. `L = 0` is lock-step averaging. Sums are taken in worker order, so the result is deterministic
 //! for a given stream, config and number of workers (the sharding); with one worker there is
 //! nothing to average and the run is the plain sequential pass.
 //!
@@ -47,6 +47,9 @@ pub struct OnlinePlan {
     pub max_examples: u64,
     /// Examples per worker between two weight averages (several workers only).
     pub average_every: u64,
+    /// Rounds an average may arrive late: round `r`'s average is folded in at the end of
+    /// round `r + L` (0 = lock-step; larger hides more latency and stragglers).
+    pub average_lag: u64,
     /// Record the metrics each time the global example count crosses a multiple of this.
     pub record_every: u64,
 }
@@ -174,7 +177,7 @@ fn run_worker(
     let start = Instant::now();
     let mut recorded = 0u64;
     // the weights at the start of this round, and this worker's change in the last round
-    let (mut base, mut own_delta) = (learner.weights(), Vec::new());
+    let (mut base, mut own_deltas) = (learner.weights(), std::collections::VecDeque::new());
     for round in 0u64.. {
         let mut k = 0;
         while !done && k < per_round {
@@ -247,14 +250,15 @@ fn run_worker(
         };
         input.send((round, msg));
         input.advance_to(round + 1);
-        let own = std::mem::replace(&mut own_delta, delta);
-        if round == 0 {
-            // nothing to fold in yet: the average of round r arrives while round r + 1 works
+        own_deltas.push_back(delta);
+        if round < plan.average_lag {
+            // nothing to fold in yet: round r's average arrives while rounds r + 1 … r + L work
             base = learner.weights();
             continue;
         }
-        let done_round = round - 1;
-        while probe.less_than(&round) {
+        let own = own_deltas.pop_front().unwrap_or_default();
+        let done_round = round - plan.average_lag;
+        while probe.less_than(&(done_round + 1)) {
             worker.step_or_park(None);
         }
         let mut msgs = inbox.borrow_mut().remove(&done_round).unwrap_or_default();
@@ -445,6 +449,7 @@ mod tests {
             bias: true,
             max_examples: 0,
             average_every,
+            average_lag: 1,
             record_every: 100,
         };
         run_online(
