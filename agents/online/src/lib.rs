@@ -22,6 +22,7 @@
 pub mod experts;
 pub mod ftrl;
 pub mod gift;
+pub mod ips;
 pub mod linear;
 pub mod mirror;
 pub mod omd;
