@@ -4,7 +4,7 @@
 # with 10 % label flips), hinge and logistic losses, ψ_t = (√t/(2η₀))‖x‖² for 13 values
 # η₀ ∈ 10^{−3…3}, 5 seeds; linearized vs implicit vs aProx FTRL (`[agent] kind = "giftrl"`)
 # through the CLI on LIBSVM files. Writes experiments/results/<date>-<host>/implicit_robustness.md
-# and one plot per loss (average online loss against η₀).
+# and one plot per loss (average online loss against η₀, `mirrorflow plot --x config:...`).
 #
 #   experiments/online/implicit_robustness.sh [SEEDS]      (default 5; ~1 min)
 set -euo pipefail
@@ -78,5 +78,10 @@ with open(os.path.join(dest, "implicit_robustness.csv"), "w") as f:
     for (loss, u, e), v in sorted(table.items()):
         f.write(f"{loss},{u},{e},{v}\n")
 PY
+for loss in hinge logistic; do
+  "$bin" plot "$out"/runs/$loss-* -o "$dest/implicit_robustness_$loss.png" \
+    --x config:agent.schedule.eta0 --log-x --log-y --average-over env.path \
+    --metric online/progressive_loss --title "$loss loss: average online loss vs eta0 ($seeds seeds)" >/dev/null
+done
 cat "$dest/implicit_robustness.md"
-echo "written to $dest/implicit_robustness.md (+ .csv)"
+echo "written to $dest/implicit_robustness.md (+ .csv, implicit_robustness_{hinge,logistic}.png)"

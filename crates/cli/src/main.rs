@@ -134,7 +134,9 @@ enum Command {
         /// online/regret, whichever the runs record).
         #[arg(long)]
         metric: Option<String>,
-        /// x-axis: `step` (the metric's own timeline) or `wall` (seconds).
+        /// x-axis: `step` (the metric's own timeline), `wall` (seconds) or `config:KEY` (a sweep:
+        /// each run's final value against its numeric config value, e.g.
+        /// `config:agent.schedule.eta0`; runs that differ only in KEY and the seed form a line).
         #[arg(long, default_value = "step")]
         x: String,
         /// Config keys to average over besides the seed, e.g. env.model_seed (repeatable; a

@@ -69,8 +69,11 @@ pub fn plot(args: &PlotArgs) -> anyhow::Result<Vec<(String, usize)>> {
     if args.runs.is_empty() {
         bail!("give at least one run directory");
     }
-    if !matches!(args.x.as_str(), "step" | "wall") {
-        bail!("--x {:?}: expected \"step\" or \"wall\"", args.x);
+    if !matches!(args.x.as_str(), "step" | "wall") && sweep_key(args).is_none_or(str::is_empty) {
+        bail!(
+            "--x {:?}: expected \"step\", \"wall\" or \"config:KEY\" (the final value of the metric against a numeric config key, e.g. config:agent.schedule.eta0)",
+            args.x
+        );
     }
     if args.points < 2 {
         bail!("--points {}: need at least 2", args.points);
@@ -117,8 +120,9 @@ pub fn plot(args: &PlotArgs) -> anyhow::Result<Vec<(String, usize)>> {
                 .flat_map(|p| [p.1 - p.2, p.1 + p.2])
                 .filter(|y| !args.log_y || *y > 0.0)
         }));
-        let x_label = match args.x.as_str() {
-            "wall" => "wall time (s)".to_string(),
+        let x_label = match (args.x.as_str(), sweep_key(args)) {
+            ("wall", _) => "wall time (s)".to_string(),
+            (_, Some(key)) => key.to_string(),
             _ => timeline_of(&runs),
         };
         let title = args.title.clone().unwrap_or_else(|| metric.clone());
@@ -338,6 +342,11 @@ fn metrics_file(dir: &Path) -> PathBuf {
     dir.join("metrics.jsonl")
 }
 
+/// The config key of `--x config:KEY` (a sweep plot: one point per run).
+fn sweep_key(args: &PlotArgs) -> Option<&str> {
+    args.x.strip_prefix("config:")
+}
+
 fn load_run(dir: &Path, metric: &str, args: &PlotArgs) -> anyhow::Result<Run> {
     let cfg_path = dir.join("config.toml");
     let cfg_text = std::fs::read_to_string(&cfg_path).with_context(|| {
@@ -379,6 +388,28 @@ fn load_run(dir: &Path, metric: &str, args: &PlotArgs) -> anyhow::Result<Run> {
         {
             curve.push((x, y));
         }
+    }
+    if let Some(key) = sweep_key(args) {
+        // one point: the config value against the metric's last value
+        let v = config
+            .get(key)
+            .and_then(|v| v.trim_matches('"').parse::<f64>().ok())
+            .with_context(|| {
+                format!(
+                    "{}: --x config:{key}: the run's config has no numeric `{key}`",
+                    dir.display()
+                )
+            })?;
+        let last = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|row| row.get(metric).and_then(|v| v.as_f64()))
+            .filter(|y| y.is_finite())
+            .last();
+        curve = match last {
+            Some(y) if (!args.log_x || v > 0.0) && (!args.log_y || y > 0.0) => vec![(v, y)],
+            _ => Vec::new(),
+        };
     }
     if curve.is_empty() {
         bail!(
@@ -429,6 +460,7 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
 
 fn ignored(key: &str, args: &PlotArgs) -> bool {
     NEVER_GROUP.contains(&key)
+        || sweep_key(args) == Some(key)
         || key.starts_with("telemetry.")
         || key.starts_with('\u{0}')
         || args
@@ -684,6 +716,23 @@ mod tests {
         assert_eq!((x, m), (10.0, 4.0));
         assert!((s - 2f64.sqrt()).abs() < 1e-12);
         assert_eq!(g[1].points[0], (0.0, 7.0, 0.0));
+    }
+
+    #[test]
+    fn a_sweep_over_a_config_key_is_one_line() {
+        // `--x config:agent.lambda`: each run is one point at its λ; seeds average per point
+        let runs = vec![
+            run(0, 1.0, vec![(1.0, 1.0)]),
+            run(1, 1.0, vec![(1.0, 3.0)]),
+            run(0, 0.0, vec![(0.0, 7.0)]),
+        ];
+        let mut a = args();
+        a.x = "config:agent.lambda".into();
+        let g = group(&runs, &a);
+        assert_eq!((g.len(), g[0].runs), (1, 3));
+        assert_eq!(g[0].points.len(), 2);
+        assert_eq!(g[0].points[0], (0.0, 7.0, 0.0));
+        assert_eq!((g[0].points[1].0, g[0].points[1].1), (1.0, 2.0));
     }
 
     #[test]
