@@ -402,10 +402,10 @@ fn load_run(dir: &Path, metric: &str, args: &PlotArgs) -> anyhow::Result<Run> {
             })?;
         let last = text
             .lines()
+            .rev()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter_map(|row| row.get(metric).and_then(|v| v.as_f64()))
-            .filter(|y| y.is_finite())
-            .last();
+            .find(|y| y.is_finite());
         curve = match last {
             Some(y) if (!args.log_x || v > 0.0) && (!args.log_y || y > 0.0) => vec![(v, y)],
             _ => Vec::new(),

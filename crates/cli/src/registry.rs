@@ -548,10 +548,10 @@ fn oco_agent(
     kind: &'static str,
     params: toml::Table,
     env: &ResolvedEnv,
-    geometry: Option<&Geometry>,
-    learner: Box<dyn mirrorflow_core::OcoLearner>,
+    geometry: &Geometry,
     rounds: u64,
     seed: u64,
+    make: impl FnOnce(usize) -> Box<dyn mirrorflow_core::OcoLearner>,
 ) -> Result<ResolvedAgent, ConfigError> {
     let EnvKind::Oco(oco) = &env.kind else {
         return Err(cfg_err(format!(
@@ -560,22 +560,20 @@ fn oco_agent(
             env.id
         )));
     };
-    if let Some(g) = geometry {
-        g.validate()
-            .map_err(|e| cfg_err(format!("[agent] (kind = \"{kind}\") {e}")))?;
-        let simplex = matches!(g, Geometry::Entropic | Geometry::HalfTsallis);
-        if simplex != oco.simplex() {
-            return Err(cfg_err(format!(
-                "[agent] (kind = \"{kind}\") geometry = {:?} does not fit env `{}`: {}",
-                g,
-                env.id,
-                if oco.simplex() {
-                    "experts play on the simplex (geometry kind = \"entropic\" or \"half_tsallis\")"
-                } else {
-                    "SEA losses live on the unit ball (geometry kind = \"euclidean_ball\", radius = 1)"
-                }
-            )));
-        }
+    geometry
+        .validate()
+        .map_err(|e| cfg_err(format!("[agent] (kind = \"{kind}\") {e}")))?;
+    let simplex = matches!(geometry, Geometry::Entropic | Geometry::HalfTsallis);
+    if simplex != oco.simplex() {
+        return Err(cfg_err(format!(
+            "[agent] (kind = \"{kind}\") geometry = {geometry:?} does not fit env `{}`: {}",
+            env.id,
+            if oco.simplex() {
+                "experts play on the simplex (geometry kind = \"entropic\" or \"half_tsallis\")"
+            } else {
+                "SEA losses live on the unit ball (geometry kind = \"euclidean_ball\", radius = 1)"
+            }
+        )));
     }
     if rounds == 0 {
         return Err(cfg_err(
@@ -589,7 +587,10 @@ fn oco_agent(
         kind_name: kind.into(),
         params: resolved,
         agent: AgentKind::Planner(Box::new(crate::oco::OcoRun::new(
-            oco, learner, rounds, seed,
+            oco,
+            make(oco.dim()),
+            rounds,
+            seed,
         ))),
         key_metric: "online/static_regret",
         runtime_shape: None,
@@ -931,20 +932,10 @@ pub fn agents() -> Vec<AgentEntry> {
                 c.schedule
                     .validate()
                     .map_err(|e| cfg_err(format!("{section} {e}")))?;
-                let d = match &env.kind {
-                    EnvKind::Oco(o) => o.dim(),
-                    _ => 1,
-                };
-                let learner = Box::new(Omd::new(c.geometry.clone(), d, c.schedule, c.hint));
-                oco_agent(
-                    "omd",
-                    to_table(&c),
-                    env,
-                    Some(&c.geometry),
-                    learner,
-                    rounds,
-                    seed,
-                )
+                let (g, schedule, hint) = (c.geometry.clone(), c.schedule, c.hint);
+                oco_agent("omd", to_table(&c), env, &c.geometry, rounds, seed, |d| {
+                    Box::new(Omd::new(g, d, schedule, hint))
+                })
             },
         },
         AgentEntry {
@@ -966,19 +957,16 @@ pub fn agents() -> Vec<AgentEntry> {
                         )));
                     }
                 }
-                let d = match &env.kind {
-                    EnvKind::Oco(o) => o.dim(),
-                    _ => 1,
-                };
-                let learner = Box::new(OptimisticOns::new(
-                    d,
-                    c.radius,
-                    c.grad_bound,
-                    c.alpha,
-                    c.hint,
-                ));
                 let ball = Geometry::EuclideanBall { radius: c.radius };
-                oco_agent("ons", to_table(&c), env, Some(&ball), learner, rounds, seed)
+                oco_agent("ons", to_table(&c), env, &ball, rounds, seed, |d| {
+                    Box::new(OptimisticOns::new(
+                        d,
+                        c.radius,
+                        c.grad_bound,
+                        c.alpha,
+                        c.hint,
+                    ))
+                })
             },
         },
         AgentEntry {
@@ -992,20 +980,10 @@ pub fn agents() -> Vec<AgentEntry> {
                 c.schedule
                     .validate()
                     .map_err(|e| cfg_err(format!("{section} {e}")))?;
-                let d = match &env.kind {
-                    EnvKind::Oco(o) => o.dim(),
-                    _ => 1,
-                };
-                let learner = Box::new(Ftrl::new(c.geometry.clone(), d, c.schedule));
-                oco_agent(
-                    "ftrl",
-                    to_table(&c),
-                    env,
-                    Some(&c.geometry),
-                    learner,
-                    rounds,
-                    seed,
-                )
+                let (g, schedule) = (c.geometry.clone(), c.schedule);
+                oco_agent("ftrl", to_table(&c), env, &c.geometry, rounds, seed, |d| {
+                    Box::new(Ftrl::new(g, d, schedule))
+                })
             },
         },
         AgentEntry {
@@ -1022,10 +1000,6 @@ pub fn agents() -> Vec<AgentEntry> {
                         c.eta
                     )));
                 }
-                let k = match &env.kind {
-                    EnvKind::Oco(o) => o.dim(),
-                    _ => 2,
-                };
                 let rate = if c.eta == 0.0 {
                     HedgeRate::Anytime
                 } else {
@@ -1035,10 +1009,10 @@ pub fn agents() -> Vec<AgentEntry> {
                     "hedge",
                     to_table(&c),
                     env,
-                    Some(&Geometry::Entropic),
-                    Box::new(Hedge::new(k, rate)),
+                    &Geometry::Entropic,
                     rounds,
                     seed,
+                    |k| Box::new(Hedge::new(k, rate)),
                 )
             },
         },
@@ -1053,18 +1027,15 @@ pub fn agents() -> Vec<AgentEntry> {
                 if !(c.eta > 0.0 && c.eta.is_finite()) {
                     return Err(cfg_err(format!("{section} eta = {}: must be > 0", c.eta)));
                 }
-                let k = match &env.kind {
-                    EnvKind::Oco(o) => o.dim(),
-                    _ => 2,
-                };
+                let eta = c.eta;
                 oco_agent(
                     "tsallis_inf",
                     to_table(&c),
                     env,
-                    Some(&Geometry::HalfTsallis),
-                    Box::new(TsallisInf::new(k, c.eta)),
+                    &Geometry::HalfTsallis,
                     rounds,
                     seed,
+                    |k| Box::new(TsallisInf::new(k, eta)),
                 )
             },
         },

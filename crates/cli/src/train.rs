@@ -410,6 +410,34 @@ struct Finish {
     error: Option<String>,
 }
 
+/// What process 0 of a runtime job reports: `ok` of worker 0's outcome; a runtime error or a
+/// missing outcome is a failed run; a failed rendezvous is its exit code (`Err`).
+fn finish_of<T>(
+    result: Result<Option<T>, RuntimeError>,
+    start: Instant,
+    ok: impl FnOnce(T) -> Finish,
+) -> Result<Finish, u8> {
+    if let Err(RuntimeError::Rendezvous(e)) = &result {
+        eprintln!("error: process 0: {e}");
+        return Err(EXIT_RENDEZVOUS as u8);
+    }
+    Ok(
+        match result
+            .and_then(|o| o.ok_or_else(|| RuntimeError::Worker("no outcome from worker 0".into())))
+        {
+            Ok(o) => ok(o),
+            Err(e) => Finish {
+                status: "failed",
+                env_steps: 0,
+                learner_steps: 0,
+                wall_secs: start.elapsed().as_secs_f64(),
+                final_params: None,
+                error: Some(e.to_string()),
+            },
+        },
+    )
+}
+
 fn execute(
     plan: Plan,
     dir: RunDir,
@@ -473,29 +501,16 @@ fn execute(
                 stop.clone(),
             );
             sinks = Fanout::new();
-            if let Err(RuntimeError::Rendezvous(e)) = &result {
-                eprintln!("error: process 0: {e}");
-                return Ok(EXIT_RENDEZVOUS as u8);
-            }
-            match result.and_then(|o| {
-                o.ok_or_else(|| RuntimeError::Worker("no outcome from worker 0".into()))
+            match finish_of(result, start, |o| Finish {
+                status: o.status,
+                env_steps: o.examples,
+                learner_steps: o.examples,
+                wall_secs: start.elapsed().as_secs_f64(),
+                final_params: Some(o.params),
+                error: o.error,
             }) {
-                Ok(o) => Finish {
-                    status: o.status,
-                    env_steps: o.examples,
-                    learner_steps: o.examples,
-                    wall_secs: start.elapsed().as_secs_f64(),
-                    final_params: Some(o.params),
-                    error: o.error,
-                },
-                Err(e) => Finish {
-                    status: "failed",
-                    env_steps: 0,
-                    learner_steps: 0,
-                    wall_secs: start.elapsed().as_secs_f64(),
-                    final_params: None,
-                    error: Some(e.to_string()),
-                },
+                Ok(f) => f,
+                Err(code) => return Ok(code),
             }
         }
         AgentKind::Planner(mut planner) => {
@@ -533,35 +548,22 @@ fn execute(
                 watchdog,
             );
             sinks = Fanout::new();
-            if let Err(RuntimeError::Rendezvous(e)) = &result {
-                eprintln!("error: process 0: {e}");
-                return Ok(EXIT_RENDEZVOUS as u8);
-            }
-            match result.and_then(|o| {
-                o.ok_or_else(|| RuntimeError::Worker("no outcome from worker 0".into()))
+            match finish_of(result, start, |o| Finish {
+                status: if o.error.is_some() {
+                    "failed"
+                } else if o.interrupted {
+                    Status::Interrupted.as_str()
+                } else {
+                    Status::Completed.as_str()
+                },
+                env_steps: o.env_steps,
+                learner_steps: o.versions,
+                wall_secs: start.elapsed().as_secs_f64(),
+                final_params: o.final_params,
+                error: o.error,
             }) {
-                Ok(o) => Finish {
-                    status: if o.error.is_some() {
-                        "failed"
-                    } else if o.interrupted {
-                        Status::Interrupted.as_str()
-                    } else {
-                        Status::Completed.as_str()
-                    },
-                    env_steps: o.env_steps,
-                    learner_steps: o.versions,
-                    wall_secs: start.elapsed().as_secs_f64(),
-                    final_params: o.final_params,
-                    error: o.error,
-                },
-                Err(e) => Finish {
-                    status: "failed",
-                    env_steps: 0,
-                    learner_steps: 0,
-                    wall_secs: start.elapsed().as_secs_f64(),
-                    final_params: None,
-                    error: Some(e.to_string()),
-                },
+                Ok(f) => f,
+                Err(code) => return Ok(code),
             }
         }
     };
