@@ -464,14 +464,13 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn one_worker_is_the_sequential_pass() {
-        let o = run(1, None);
+    /// One sequential pass over examples `first, first + step, …` (with the bias feature).
+    fn sequential(first: u64, step: u64) -> Vec<f64> {
         let mut sgd = Sgd::default();
         let mut src = Counting {
-            next: 0,
+            next: first,
             n: 1_000,
-            step: 1,
+            step,
             fail_at: None,
         };
         let mut ex = Example::default();
@@ -480,9 +479,15 @@ mod tests {
             ex.features.value.push(1.0);
             sgd.learn(&ex.features, ex.label, LinearLoss::Logistic);
         }
+        sgd.0
+    }
+
+    #[test]
+    fn one_worker_is_the_sequential_pass() {
+        let o = run(1, None);
         assert_eq!(o.status, "completed");
         assert_eq!(o.examples, 1_000);
-        assert_eq!(o.weights, sgd.0);
+        assert_eq!(o.weights, sequential(0, 1));
     }
 
     #[test]
@@ -502,23 +507,7 @@ mod tests {
     #[test]
     fn one_round_per_worker_ends_on_the_plain_average_of_the_shard_models() {
         let o = run_every(2, None, 10_000);
-        let mut models = Vec::new();
-        for w in 0..2u64 {
-            let mut sgd = Sgd::default();
-            let mut src = Counting {
-                next: w,
-                n: 1_000,
-                step: 2,
-                fail_at: None,
-            };
-            let mut ex = Example::default();
-            while src.next_into(&mut ex).unwrap() {
-                ex.features.index.push(0);
-                ex.features.value.push(1.0);
-                sgd.learn(&ex.features, ex.label, LinearLoss::Logistic);
-            }
-            models.push(sgd.0);
-        }
+        let models = [sequential(0, 2), sequential(1, 2)];
         assert_eq!(o.examples, 1_000);
         for (k, w) in o.weights.iter().enumerate() {
             let avg = 0.5 * (models[0][k] + models[1][k]);
