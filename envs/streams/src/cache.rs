@@ -329,6 +329,13 @@ impl CacheReader {
             StreamStats::default()
         };
         let at = want.len() as u64;
+        if shard.1 > 1 && !blocks.is_empty() {
+            // a buffer well below a block, so that reading a block does not also read the
+            // next (another shard's) one
+            let block = (end - at) / blocks.len() as u64;
+            let cap = (block / 4).clamp(16 << 10, 1 << 20) as usize;
+            input = BufReader::with_capacity(cap, input.into_inner());
+        }
         input
             .seek(SeekFrom::Start(at))
             .map_err(|e| StreamError::cache(path, e))?;
