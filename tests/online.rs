@@ -316,3 +316,28 @@ fn oco_runs_report_exact_regret_through_the_cli() {
         stderr(&out)
     );
 }
+
+#[test]
+fn generalized_implicit_ftrl_learns_a_stream_and_rejects_a_bad_schedule() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("data.libsvm");
+    std::fs::write(&p, stream(5_000)).unwrap();
+    let run = t.path().join("gift");
+    let agent = "kind = \"giftrl\"\nupdate = \"implicit\"\nloss = \"hinge\"\nschedule = { kind = \"sqrt\", eta0 = 1000.0 }";
+    let out = train(&config(t.path(), &p, "", agent), &run);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = json(&run.join("summary.json"));
+    // a learning rate 10³ too large: the implicit update stays stable (linearized would not)
+    assert!(
+        s["online/progressive_accuracy"].as_f64().unwrap() > 0.7,
+        "{s}"
+    );
+    let bad = "kind = \"giftrl\"\nschedule = { kind = \"sqrt\", eta0 = -1.0 }";
+    let out = train(&config(t.path(), &p, "", bad), &t.path().join("bad"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("schedule.eta0 = -1: must be > 0"),
+        "{}",
+        stderr(&out)
+    );
+}
