@@ -298,7 +298,9 @@ fn oco_runs_report_exact_regret_through_the_cli() {
         f["online/static_regret"].as_f64().unwrap(),
     );
     assert!((a - b).abs() < 1e-9 && a.abs() < 100.0, "{a} vs {b}");
-    assert!(h["online/dynamic_regret"].as_f64().unwrap() >= a);
+    // pseudo-regret against the good expert: positive, and below the T·gap of always-wrong
+    let dynamic = h["online/dynamic_regret"].as_f64().unwrap();
+    assert!(dynamic > 0.0 && dynamic < 2_000.0 * 0.1, "{dynamic}");
     // a Euclidean learner on the simplex stream is a config error that says what fits
     let c = t.path().join("bad.toml");
     std::fs::write(

@@ -8,8 +8,9 @@
 //! * `online/static_regret`: against the best fixed point of the rounds so far — for SEA the
 //!   expected losses `F_t` (`Σ F_t(x_t) − min_u Σ F_t(u)`, closed form: the projected mean
 //!   centre), for experts the best expert in hindsight;
-//! * `online/dynamic_regret`: against the best point of every round (`Σ F_t(x_t) −
-//!   Σ min_x F_t(x)`; for experts `Σ ⟨p_t, ℓ_t⟩ − Σ min_a ℓ_{t,a}`).
+//! * `online/dynamic_regret`: against the best point of every round in expectation
+//!   (`Σ F_t(x_t) − Σ min_x F_t(x)`; for experts the pseudo-regret `Σ ⟨p_t, μ_t⟩ − Σ min_a μ_{t,a}`
+//!   with the expected losses `μ_t` — the adversarial regime's losses are their own means).
 
 use mirrorflow_agent_online::omd::project_ball;
 use mirrorflow_core::{
@@ -59,7 +60,10 @@ pub struct OcoRun {
     source: Source,
     t: u64,
     paid: f64,
+    /// `Σ F_t(x_t)` (SEA) or `Σ ⟨p_t, ℓ_t⟩` (experts): the static regret's first term.
     expected: f64,
+    /// `Σ F_t(x_t)` (SEA) or `Σ ⟨p_t, μ_t⟩` (experts): the dynamic regret's first term.
+    expected_dynamic: f64,
     per_round_best: f64,
     every: u64,
     x: Vec<f64>,
@@ -85,6 +89,7 @@ impl OcoRun {
             t: 0,
             paid: 0.0,
             expected: 0.0,
+            expected_dynamic: 0.0,
             per_round_best: 0.0,
             every: (rounds / 200).max(1),
             x: Vec::new(),
@@ -156,6 +161,7 @@ impl Planner for OcoRun {
                 self.paid += 0.5 * grad.iter().map(|g| g * g).sum::<f64>();
                 let gap: f64 = x.iter().zip(&c).map(|(a, b)| (a - b) * (a - b)).sum();
                 self.expected += 0.5 * gap;
+                self.expected_dynamic += 0.5 * gap;
                 let cn = c.iter().map(|v| v * v).sum::<f64>().sqrt();
                 self.per_round_best += 0.5 * (cn - 1.0).max(0.0).powi(2);
                 for (s, ci) in sum_c.iter_mut().zip(&c) {
@@ -165,11 +171,13 @@ impl Planner for OcoRun {
                 self.learner.observe(&grad);
             }
             Source::Experts { stream, cum } => {
+                let mu = stream.means(self.t);
                 let l = stream.next_losses();
                 let pay: f64 = x.iter().zip(&l).map(|(p, v)| p * v).sum();
                 self.paid += pay;
                 self.expected += pay;
-                self.per_round_best += l.iter().copied().fold(f64::INFINITY, f64::min);
+                self.expected_dynamic += x.iter().zip(&mu).map(|(p, m)| p * m).sum::<f64>();
+                self.per_round_best += mu.iter().copied().fold(f64::INFINITY, f64::min);
                 for (c, v) in cum.iter_mut().zip(&l) {
                     *c += v;
                 }

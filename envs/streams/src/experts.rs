@@ -88,10 +88,10 @@ impl ExpertStream {
         }
     }
 
-    /// The next round's loss vector.
-    pub fn next_losses(&mut self) -> Vec<f64> {
-        self.t += 1;
-        let (k, t) = (self.cfg.experts, self.t);
+    /// The expected losses of round `t ≥ 1` (the adversarial regime's losses are deterministic:
+    /// their own means).
+    pub fn means(&self, t: u64) -> Vec<f64> {
+        let k = self.cfg.experts;
         match self.cfg.regime {
             Regime::Adversarial => (0..k)
                 .map(|a| match (a, t) {
@@ -105,12 +105,22 @@ impl ExpertStream {
             _ => {
                 let good = self.good(t);
                 (0..k)
-                    .map(|a| {
-                        let mean = if a == good { 0.5 - self.cfg.gap } else { 0.5 };
-                        f64::from(u8::from(self.rng.bernoulli(mean)))
-                    })
+                    .map(|a| if a == good { 0.5 - self.cfg.gap } else { 0.5 })
                     .collect()
             }
+        }
+    }
+
+    /// The next round's loss vector.
+    pub fn next_losses(&mut self) -> Vec<f64> {
+        self.t += 1;
+        let means = self.means(self.t);
+        match self.cfg.regime {
+            Regime::Adversarial => means,
+            _ => means
+                .into_iter()
+                .map(|m| f64::from(u8::from(self.rng.bernoulli(m))))
+                .collect(),
         }
     }
 }
