@@ -343,3 +343,58 @@ fn generalized_implicit_ftrl_learns_a_stream_and_rejects_a_bad_schedule() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_best_fixed_predictor_in_hindsight_gives_the_static_regret_of_a_stream_run() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("data.libsvm");
+    std::fs::write(&p, stream(3_000)).unwrap();
+    let run = t.path().join("regret");
+    let cfg = config(t.path(), &p, "", "kind = \"ftrl_proximal\"\nalpha = 1.0");
+    let c = cfg.to_str().unwrap();
+    let out = mirrorflow(&[
+        "train",
+        c,
+        "--set",
+        "run.offline_passes=100",
+        "--set",
+        "telemetry.rerun=[\"off\"]",
+        "--run-dir",
+        run.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = json(&run.join("summary.json"));
+    let (regret, total, best) = (
+        s["online/static_regret"].as_f64().unwrap(),
+        s["online/cumulative_loss"].as_f64().unwrap(),
+        s["online/offline_loss"].as_f64().unwrap(),
+    );
+    assert!(
+        s["online/offline_grad_norm"].as_f64().unwrap() < 1e-8,
+        "{s}"
+    );
+    assert!((regret - (total - best)).abs() < 1e-9 * total);
+    // the online learner pays more than the best fixed predictor in hindsight
+    assert!(regret > 0.0 && regret < 0.2 * total, "{regret} of {total}");
+    let events = std::fs::read_to_string(run.join("events.log")).unwrap();
+    assert!(
+        events.contains("best fixed predictor in hindsight"),
+        "{events}"
+    );
+    // the hinge loss cannot be fitted by L-BFGS: a config error saying what to do
+    let hinge = config(t.path(), &p, "", "kind = \"ogd\"\nloss = \"hinge\"");
+    let out = mirrorflow(&[
+        "train",
+        hinge.to_str().unwrap(),
+        "--set",
+        "run.offline_passes=10",
+        "--run-dir",
+        t.path().join("hinge").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("needs a \nsmooth loss") || stderr(&out).contains("smooth loss"),
+        "{}",
+        stderr(&out)
+    );
+}

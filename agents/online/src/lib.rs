@@ -25,5 +25,6 @@ pub mod gift;
 pub mod ips;
 pub mod linear;
 pub mod mirror;
+pub mod offline;
 pub mod omd;
 pub mod ons;

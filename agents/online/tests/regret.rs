@@ -9,8 +9,9 @@ use mirrorflow_agent_online::ftrl::Ftrl;
 use mirrorflow_agent_online::gift::{Gift, Loss, Schedule as GiftSchedule, Update};
 use mirrorflow_agent_online::linear::{FtrlProximal, FtrlProximalConfig, Ogd, StepSize};
 use mirrorflow_agent_online::mirror::{Geometry, Schedule};
+use mirrorflow_agent_online::offline::best_fixed;
 use mirrorflow_agent_online::omd::{Hint, Omd};
-use mirrorflow_core::{Features, LinearLoss, OcoLearner, OnlineLearner};
+use mirrorflow_core::{Example, ExampleSource, Features, LinearLoss, OcoLearner, OnlineLearner};
 
 /// xorshift64*, uniform in [0, 1).
 struct Stream(u64);
@@ -590,4 +591,40 @@ fn linearized_and_aprox_ftrl_regret_match_references() {
             &format!("{update:?} FTRL regret"),
         );
     }
+}
+
+/// The examples as a stream (index 0, 1, 2 = the three coordinates, no extra bias).
+struct Replay(Vec<(Vec<f64>, f64)>, usize);
+
+impl ExampleSource for Replay {
+    fn next_into(&mut self, out: &mut Example) -> Result<bool, mirrorflow_core::Error> {
+        let Some((a, y)) = self.0.get(self.1) else {
+            return Ok(false);
+        };
+        out.features = features(a);
+        out.label = *y;
+        self.1 += 1;
+        Ok(true)
+    }
+}
+
+#[test]
+fn the_streamed_lbfgs_comparator_matches_newtons_offline_optimum() {
+    let data: Vec<(Vec<f64>, f64)> = examples()
+        .into_iter()
+        .map(|(a, y, _)| (a.iter().map(|&v| f64::from(v as f32)).collect(), y))
+        .collect();
+    let newton = offline_optimum(LinearLoss::Logistic, &data);
+    let mut open = || Ok(Box::new(Replay(data.clone(), 0)) as Box<dyn ExampleSource>);
+    let fit = best_fixed(
+        &mut open,
+        LinearLoss::Logistic,
+        false,
+        u64::MAX,
+        &[],
+        200,
+        1e-12,
+    )
+    .unwrap();
+    close(fit.loss, newton, "L-BFGS optimum vs Newton");
 }

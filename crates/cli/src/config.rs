@@ -124,6 +124,10 @@ pub struct RunSection {
     pub eval_every: u64,
     /// Episodes per evaluation (0 = no evaluation).
     pub eval_episodes: u32,
+    /// Example streams: after the online pass, fit the best fixed linear predictor in hindsight
+    /// with at most this many L-BFGS passes over the stream and record `online/static_regret`
+    /// (logistic and squared losses; 0 = off).
+    pub offline_passes: usize,
 }
 
 impl Default for RunSection {
@@ -134,6 +138,7 @@ impl Default for RunSection {
             runs_dir: "runs".to_string(),
             eval_every: 0,
             eval_episodes: 0,
+            offline_passes: 0,
         }
     }
 }

@@ -11,9 +11,13 @@
 //! `online/skipped_lines`, `system/sps`.
 
 use crate::registry::OnlineAgent;
+use mirrorflow_agent_online::offline::best_fixed;
+use mirrorflow_core::{ExampleSource, MetricSink, Timeline};
 use mirrorflow_core::{ParamSnapshot, Tensor, TensorData};
 use mirrorflow_env_streams::FileStream;
-use mirrorflow_runtime::online::{OnlinePlan, SourceFactory, run_online as run_sharded};
+use mirrorflow_runtime::online::{
+    FinishHook, OnlineOutcome as Sharded, OnlinePlan, SourceFactory, run_online as run_sharded,
+};
 use mirrorflow_runtime::{Placement, RuntimeError, SendSink};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -39,6 +43,7 @@ pub fn run_online(
     max_examples: u64,
     average_every: u64,
     average_lag: u64,
+    offline_passes: usize,
     mut sink: SendSink,
     stop: Arc<AtomicBool>,
 ) -> Result<Option<OnlineOutcome>, RuntimeError> {
@@ -66,7 +71,17 @@ pub fn run_online(
     };
     let s = stream.clone();
     let sources: SourceFactory = Arc::new(move |i, n| s.open(i, n).map_err(|e| e.to_string()));
-    let Some(o) = run_sharded(placement, plan, sources, agent.make.clone(), sink, stop)? else {
+    let hook = (offline_passes > 0).then(|| comparator(stream.clone(), agent, offline_passes));
+    let Some(o) = run_sharded(
+        placement,
+        plan,
+        sources,
+        agent.make.clone(),
+        sink,
+        stop,
+        hook,
+    )?
+    else {
         return Ok(None);
     };
     Ok(Some(OnlineOutcome {
@@ -82,4 +97,33 @@ pub fn run_online(
         },
         error: o.error,
     }))
+}
+
+/// After a completed pass: the best fixed linear predictor in hindsight on the same examples
+/// (L-BFGS from the final weights, `passes` passes at most) and the static regret against it.
+fn comparator(stream: FileStream, agent: &OnlineAgent, passes: usize) -> FinishHook {
+    let (loss, bias) = (agent.loss, agent.bias);
+    Box::new(move |o: &Sharded, sink: &mut dyn MetricSink| {
+        if o.status != "completed" || o.examples == 0 {
+            return;
+        }
+        let mut open = || -> Result<Box<dyn ExampleSource>, String> {
+            stream.open(0, 1).map_err(|e| e.to_string())
+        };
+        let t = Timeline::EnvSteps;
+        match best_fixed(&mut open, loss, bias, o.examples, &o.weights, passes, 1e-9) {
+            Ok(fit) => {
+                let regret = o.loss_sum - fit.loss;
+                sink.record(t, o.examples, "online/offline_loss", fit.loss);
+                sink.record(t, o.examples, "online/offline_grad_norm", fit.grad_norm);
+                sink.record(t, o.examples, "online/static_regret", regret);
+                sink.event(&format!(
+                    "best fixed predictor in hindsight: summed loss {:.6} after {} passes \
+                     (mean-gradient norm {:.2e}); static regret {regret:.6}",
+                    fit.loss, fit.passes, fit.grad_norm
+                ));
+            }
+            Err(e) => sink.event(&format!("offline comparator failed: {e}")),
+        }
+    })
 }

@@ -299,6 +299,15 @@ pub fn train(
         ));
     }
     let plan = prepare(&config_path, sets, seed)?;
+    if let AgentKind::Online(o) = &plan.agent.agent
+        && plan.file.run.offline_passes > 0
+        && o.loss == mirrorflow_core::LinearLoss::Hinge
+    {
+        return Err(cfg_err(
+            "[run] offline_passes > 0 fits the best fixed predictor by L-BFGS, which needs a \
+             smooth loss: use loss = \"logistic\" or \"squared\", or offline_passes = 0",
+        ));
+    }
     let run_id = run_id(&plan);
     let spec = cluster.resolve(plan.file.runtime.workers, run_id)?;
     if resume.is_some() && !matches!(plan.agent.agent, AgentKind::Rollout(_)) {
@@ -380,6 +389,7 @@ fn follow(
                 file.run.env_steps,
                 file.runtime.average_every,
                 file.runtime.average_lag,
+                0,
                 Box::new(mirrorflow_core::metrics::NullSink),
                 stop,
             )
@@ -497,6 +507,7 @@ fn execute(
                 file.run.env_steps,
                 file.runtime.average_every,
                 file.runtime.average_lag,
+                file.run.offline_passes,
                 Box::new(sinks),
                 stop.clone(),
             );

@@ -71,7 +71,13 @@ pub struct OnlineOutcome {
     pub skipped: u64,
     /// The first messages of skipped records (worker order).
     pub first_skipped: Vec<String>,
+    /// The summed loss of the predictions (progressive validation), over all workers.
+    pub loss_sum: f64,
 }
+
+/// Run on worker 0 after the last round, with the outcome and the metric sink (e.g. to fit the
+/// best fixed comparator in hindsight and record the static regret).
+pub type FinishHook = Box<dyn FnOnce(&OnlineOutcome, &mut dyn MetricSink) + Send>;
 
 /// Running sums of one worker (all rounds so far).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -103,15 +109,22 @@ pub fn run_online(
     learners: LearnerFactory,
     sink: SendSink,
     stop: Arc<AtomicBool>,
+    finish: Option<FinishHook>,
 ) -> Result<Option<OnlineOutcome>, RuntimeError> {
     let sink = Arc::new(Mutex::new(Some(sink)));
+    let finish = Arc::new(Mutex::new(finish));
     let work = move |worker: &mut timely::worker::Worker| {
         let my_sink = if worker.index() == 0 {
             sink.lock().ok().and_then(|mut s| s.take())
         } else {
             None
         };
-        let out = run_worker(worker, plan, &sources, &learners, my_sink, &stop);
+        let hook = if worker.index() == 0 {
+            finish.lock().ok().and_then(|mut h| h.take())
+        } else {
+            None
+        };
+        let out = run_worker(worker, plan, &sources, &learners, my_sink, &stop, hook);
         (worker.index() == 0).then_some(out)
     };
     let (guards, _) = spawn(placement, work)?;
@@ -133,6 +146,7 @@ fn run_worker(
     learners: &LearnerFactory,
     mut sink: Option<SendSink>,
     stop: &AtomicBool,
+    mut hook: Option<FinishHook>,
 ) -> OnlineOutcome {
     let (index, peers) = (worker.index(), worker.peers());
     let inbox: Rc<RefCell<BTreeMap<u64, Vec<RoundMsg>>>> = Rc::default();
@@ -309,6 +323,7 @@ fn run_worker(
         }
         if finished {
             out.examples = total.examples;
+            out.loss_sum = total.loss;
             out.rounds = round;
             out.skipped = total.skipped;
             out.first_skipped = msgs
@@ -333,6 +348,9 @@ fn run_worker(
                 }
                 if out.status == "interrupted" {
                     s.event(&format!("interrupted after {} examples", out.examples));
+                }
+                if let Some(h) = hook.take() {
+                    h(&out, s.as_mut());
                 }
             }
             break;
@@ -459,6 +477,7 @@ mod tests {
             learners,
             Box::new(mirrorflow_core::metrics::NullSink),
             Arc::new(AtomicBool::new(false)),
+            None,
         )
         .unwrap()
         .unwrap()
