@@ -462,6 +462,19 @@ fn ftrl_proximal_and_ogd_regret_match_references_against_the_offline_optimum() {
     );
 }
 
+/// The online loss `Σ ℓ_t(x_t)` of generalized implicit FTRL with `λ_t = √t/η₀` on `data`.
+fn gift_online_loss(
+    update: Update,
+    eta0: f64,
+    data: &[(Vec<f64>, f64)],
+    loss: impl Fn(Vec<f64>, f64) -> Loss,
+) -> f64 {
+    let mut gift = Gift::new(3, GiftSchedule::Sqrt { eta0 }, update);
+    data.iter()
+        .map(|(a, y)| gift.step(&loss(a.clone(), *y)).loss)
+        .sum()
+}
+
 #[test]
 fn implicit_ftrl_regret_matches_a_linear_solve_reference() {
     let data: Vec<(Vec<f64>, f64)> = examples().into_iter().map(|(a, _, r)| (a, r)).collect();
@@ -503,30 +516,11 @@ fn implicit_ftrl_regret_matches_a_linear_solve_reference() {
             theta[i] += s * a[i];
         }
     }
-    let mut gift = Gift::new(3, GiftSchedule::Sqrt { eta0 }, Update::Implicit);
-    let mine: f64 = data
-        .iter()
-        .map(|(a, y)| {
-            gift.step(&Loss::Squared {
-                a: a.clone(),
-                y: *y,
-            })
-            .loss
-        })
-        .sum();
+    let squared = |a: Vec<f64>, y: f64| Loss::Squared { a, y };
+    let mine = gift_online_loss(Update::Implicit, eta0, &data, squared);
     close(mine - best, reference - best, "implicit FTRL regret");
-    // linearized FTRL (z = g) on the same stream is a different, worse-or-equal-here learner
-    let mut lin = Gift::new(3, GiftSchedule::Sqrt { eta0 }, Update::Linearized);
-    let theirs: f64 = data
-        .iter()
-        .map(|(a, y)| {
-            lin.step(&Loss::Squared {
-                a: a.clone(),
-                y: *y,
-            })
-            .loss
-        })
-        .sum();
+    // linearized FTRL (z = g) on the same stream is a different learner
+    let theirs = gift_online_loss(Update::Linearized, eta0, &data, squared);
     assert!(theirs.is_finite() && (theirs - mine).abs() > 1e-6);
 }
 
@@ -574,17 +568,7 @@ fn linearized_and_aprox_ftrl_regret_match_references() {
                 theta[i] += z[i];
             }
         }
-        let mut gift = Gift::new(3, GiftSchedule::Sqrt { eta0 }, update);
-        let mine: f64 = data
-            .iter()
-            .map(|(a, y)| {
-                gift.step(&Loss::Hinge {
-                    a: a.clone(),
-                    y: *y,
-                })
-                .loss
-            })
-            .sum();
+        let mine = gift_online_loss(update, eta0, &data, |a, y| Loss::Hinge { a, y });
         close(
             mine - comparator,
             reference - comparator,
